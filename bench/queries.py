@@ -1,0 +1,219 @@
+"""How fast standings are on a big ledger: leaderboard, /coach me and the App Home against a plain GROUP BY.
+
+    python bench/queries.py                                   # SQLite only
+    python bench/queries.py --postgres postgresql://postgres@127.0.0.1:5432/test
+
+Builds a year of activity (1,000,000 rows across 5,000 members by default) in a temporary SQLite file and,
+with --postgres, in a fresh PostgreSQL database created beside the one named (and dropped afterwards). Rows
+go in through `bot.store.ledger.insert_activities`, the path every writer takes, so the standings rollups
+are kept exactly as in production. Each figure is the median of --repeats runs after one warm-up, beside
+the baseline `SELECT user_id, count(*) FROM activities WHERE team_id = ? [AND occurred_at in the period]
+GROUP BY user_id` over the same rows, and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import make_url, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.coach.kinds import Kind, Source  # noqa: E402
+from bot.coach.periods import PeriodName, period_containing  # noqa: E402
+from bot.config import Settings, normalize_database_url  # noqa: E402
+from bot.deps import Deps  # noqa: E402
+from bot.services.home import home_view  # noqa: E402
+from bot.services.standings import leaderboard, me  # noqa: E402
+from bot.services.teams import ensure_team  # noqa: E402
+from bot.slack.blocks.home import build_home  # noqa: E402
+from bot.slack.blocks.leaderboard import build_leaderboard  # noqa: E402
+from bot.slack.blocks.me import build_me  # noqa: E402
+from bot.store.database import Database, make_engine, migrate  # noqa: E402
+from bot.store.ledger import activity_row, insert_activities  # noqa: E402
+
+TEAM = "T0BENCH001"
+NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # a Wednesday afternoon
+SPAN = timedelta(days=365)
+CHUNK = 20_000
+CHANNELS = ("C0SOCIAL01", "C0MARKET01", "C0LAUNCH01", "G0PRIVATE1")
+# Roughly how a team that uses the bot spends its actions (posts and links are a third: a content factory).
+KIND_WEIGHTS = {
+    Kind.POST: 20,
+    Kind.LINK: 12,
+    Kind.REPLY: 16,
+    Kind.COMMENT: 18,
+    Kind.ANSWER: 4,
+    Kind.SHARE: 8,
+    Kind.LIKE: 18,
+    Kind.FOLLOW: 4,
+}
+BUDGETS = {"leaderboard": 100.0, "/coach me": 100.0, "App Home": 150.0}
+
+
+def members(n: int) -> list[str]:
+    return [f"U{i:08d}" for i in range(n)]
+
+
+def rows(count: int, people: list[str], seed: int = 7) -> Iterator[list[dict]]:
+    """A year of activity, in chunks: each member talks mostly to a circle of teammates, some outsiders."""
+    pick = random.Random(seed)
+    kinds, weights = list(KIND_WEIGHTS), list(KIND_WEIGHTS.values())
+    activity = [pick.paretovariate(1.5) for _ in people]  # a few members do much more than most
+    circles = {user: pick.sample(people, 30) for user in people}
+    start = NOW - SPAN
+    chunk: list[dict] = []
+    for n in range(count):
+        user = pick.choices(people, activity)[0] if n % 4 else people[n % len(people)]
+        kind = pick.choices(kinds, weights)[0]
+        at = start + timedelta(seconds=pick.randrange(int(SPAN.total_seconds())))
+        channel = pick.choice(CHANNELS)
+        in_slack = kind in (Kind.LINK, Kind.COMMENT, Kind.LIKE) and pick.random() < 0.7
+        counterpart = ""
+        if kind not in (Kind.POST, Kind.LINK):
+            counterpart = (
+                pick.choice(circles[user]) if in_slack or pick.random() < 0.5 else f"x.com/h{pick.randrange(20_000)}"
+            )
+        thread = f"{int(at.timestamp()) - pick.randrange(1, 86_400)}.000100" if in_slack and counterpart else None
+        chunk.append(
+            activity_row(
+                team_id=TEAM,
+                user_id=user,
+                kind=kind.value,
+                source=(Source.SLACK if in_slack else Source.LOG).value,
+                occurred_at=at,
+                timezone="UTC",
+                source_key=f"bench:{n}",
+                platform="slack" if in_slack else "x",
+                created_at=at,
+                counterpart=counterpart,
+                url=f"https://x.com/{user}/status/{n}" if kind in (Kind.POST, Kind.LINK) else None,
+                channel_id=channel if in_slack else None,
+                message_ts=f"{int(at.timestamp())}.{n % 1_000_000:06d}" if in_slack else None,
+                thread_ts=thread,
+                is_private=in_slack and channel.startswith("G"),
+            )
+        )
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def load(db: Database, count: int, people: list[str]) -> float:
+    started = time.perf_counter()
+    with db.session() as session:
+        ensure_team(session, TEAM, NOW)
+    for done, chunk in enumerate(rows(count, people), start=1):
+        with db.session() as session:
+            insert_activities(session, chunk)
+        if done % 10 == 0:
+            print(f"  loaded {done * CHUNK:,} rows", file=sys.stderr, flush=True)
+    with db.engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+    return time.perf_counter() - started
+
+
+def median_ms(work: Callable[[], object], repeats: int) -> float:
+    work()  # warm-up: connection pool, statement caches
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        work()
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+def baseline(db: Database, period: PeriodName) -> Callable[[], object]:
+    calendar = period_containing(period, NOW, "UTC")
+    sql = "SELECT user_id, count(*) FROM activities WHERE team_id = :team"
+    params: dict[str, object] = {"team": TEAM}
+    if period is not PeriodName.ALL:
+        sql += " AND occurred_at >= :start AND occurred_at < :end"
+        is_sqlite = db.dialect == "sqlite"
+        params |= {
+            "start": calendar.start.replace(tzinfo=None) if is_sqlite else calendar.start,
+            "end": calendar.end.replace(tzinfo=None) if is_sqlite else calendar.end,
+        }
+    sql += " GROUP BY user_id"
+
+    def run() -> object:
+        with db.engine.connect() as connection:
+            return connection.execute(text(sql), params).all()
+
+    return run
+
+
+def measure(name: str, db: Database, people: list[str], repeats: int) -> list[tuple[str, str, float, float]]:
+    deps = Deps(settings=Settings(database_url=str(db.engine.url)), db=db, now=lambda: NOW)
+    caller = people[len(people) // 2]
+    results = []
+    for period in PeriodName:
+        base = median_ms(baseline(db, period), repeats)
+        board = median_ms(lambda p=period: build_leaderboard(leaderboard(deps, TEAM, p), caller), repeats)
+        card = median_ms(lambda p=period: build_me(me(deps, TEAM, caller, p), NOW), repeats)
+        results += [("leaderboard", period.value, board, base), ("/coach me", period.value, card, base)]
+    week_base = median_ms(baseline(db, PeriodName.WEEK), repeats)
+    home = median_ms(lambda: build_home(home_view(deps, TEAM, caller)), repeats)
+    results.append(("App Home", "week", home, week_base))
+    print(f"\n{name}")
+    print(f"  {'what':<12} {'period':<6} {'median ms':>10} {'baseline ms':>12} {'ratio':>6}  budget")
+    for what, period_name, ms, base in results:
+        verdict = "ok" if ms < BUDGETS[what] else "OVER"
+        print(
+            f"  {what:<12} {period_name:<6} {ms:>10.1f} {base:>12.1f} {ms / base:>5.2f}x  {BUDGETS[what]:.0f} ms {verdict}"
+        )
+    return results
+
+
+def run_on(name: str, url: str, count: int, people: list[str], repeats: int) -> None:
+    migrate(url)
+    db = Database.from_url(url)
+    try:
+        seconds = load(db, count, people)
+        print(f"{name}: loaded {count:,} activities for {len(people):,} members in {seconds:.0f} s", flush=True)
+        measure(name, db, people, repeats)
+    finally:
+        db.dispose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--activities", type=int, default=1_000_000)
+    parser.add_argument("--members", type=int, default=5_000)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL"), help="a PostgreSQL server URL")
+    parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
+    args = parser.parse_args()
+    people = members(args.members)
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory() as folder:
+            run_on("SQLite", f"sqlite:///{folder}/bench.db", args.activities, people, args.repeats)
+    if args.postgres:
+        admin = make_engine(args.postgres, isolation_level="AUTOCOMMIT")
+        name = f"more_social_bench_{secrets.token_hex(3)}"
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(normalize_database_url(args.postgres)).set(database=name).render_as_string(hide_password=False)
+        try:
+            run_on("PostgreSQL", url, args.activities, people, args.repeats)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,59 @@
+"""Build the Bolt app: one client on SLACK_API_URL, every Slack surface registered, one error handler."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.request import BoltRequest
+from slack_sdk import WebClient
+
+from bot.deps import Deps
+from bot.slack import register_surfaces
+from bot.slack.client import make_web_client
+
+log = logging.getLogger(__name__)
+
+SORRY = (
+    "Sorry, something went wrong on my side and nothing was changed. "
+    "Please try again in a minute; if it keeps happening, tell whoever runs More Social."
+)
+
+
+def handle_error(error: Exception, request: BoltRequest, response: BoltResponse | None) -> BoltResponse:
+    """Log the failure with its traceback and answer Slack with a 200, never a 5xx.
+
+    A slash command gets a short ephemeral apology. An event still gets a 200 so Slack does not
+    retry it over and over; it was stored before processing, so nothing acknowledged is lost.
+    """
+    log.error("listener failed for %s", request.body.get("type") or request.body.get("command"), exc_info=error)
+    response = response or BoltResponse(status=200, body="")
+    response.status = 200
+    if request.body.get("command"):
+        response.body = json.dumps({"response_type": "ephemeral", "text": SORRY})
+        response.headers["content-type"] = ["application/json;charset=utf-8"]
+    else:
+        response.body = ""
+    return response
+
+
+def create_app(deps: Deps, *, client: WebClient | None = None, **bolt_options: Any) -> App:
+    """Return the Bolt app for `deps.settings`; `client` lets tests share one recorded client.
+
+    `process_before_response=True`: a listener finishes before Slack gets its answer, so an
+    acknowledged event has been stored (FaaS-style, and the same on a long-running server).
+    """
+    settings = deps.settings
+    app = App(
+        client=client or make_web_client(settings),
+        signing_secret=settings.slack_signing_secret or "",
+        process_before_response=True,
+        token_verification_enabled=False,
+        raise_error_for_unhandled_request=False,
+        **bolt_options,
+    )
+    app.error(handle_error)
+    register_surfaces(app, deps)
+    return app

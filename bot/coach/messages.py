@@ -1,0 +1,259 @@
+"""Slack messages and reactions as ledger entries: the one place that decides what a message is worth.
+
+Live events, conversations.history backfill and workspace exports all pass through these functions, so
+the same message always yields the same entries with the same `source_key`s; storing them behind a
+unique index on (team, source_key) makes every path idempotent, however often Slack repeats itself.
+Edits and deletions are the caller's: it re-runs `entries_for_message` on the edited message and
+replaces the entries of that (channel, ts) whose keys start with one of `MESSAGE_KEY_PREFIXES`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot.coach.kinds import Kind, Platform
+from bot.coach.urls import SLACK_LINK, InvalidURL, is_slack_internal, platform_of, url_key, validate_url
+
+SUBSTANTIVE_REPLY_WORDS = 4
+MAX_SOURCE_KEY_LENGTH = 255
+
+# Keys of entries that belong to the message itself, as opposed to reactions on it: an edit
+# (message_changed) or deletion replaces these and must leave the reactions alone.
+MESSAGE_KEY_PREFIXES = ("link:", "reply:")
+
+# Subtypes that are still a person writing: a reply also sent to the channel, and a message with files.
+_HUMAN_SUBTYPES = (None, "thread_broadcast", "file_share")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_TS = re.compile(r"([0-9]{1,11})(?:\.([0-9]{1,6}))?")
+_ANGLE_TOKEN = re.compile(r"<[^<>]*>")  # links, <@U..>, <#C..|name>, <!here>
+_EMOJI_CODE = re.compile(r":[a-z0-9_+'-]+:", re.IGNORECASE)
+# Scripts written without spaces between words: each character counts as a word.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+
+
+@dataclass(frozen=True)
+class ChannelContext:
+    """The channel a message was seen in; `bot_user_id` is our own bot user, whose messages never count."""
+
+    channel_id: str
+    is_private: bool
+    bot_user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ParentMessage:
+    """A thread's parent as the store knows it: replies only count as engagement on a link message."""
+
+    user_id: str
+    ts: str
+    has_links: bool
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One social action seen in Slack, ready to store; `source_key` is unique within a team."""
+
+    kind: Kind
+    user_id: str
+    counterpart: str  # the Slack user engaged with; '' for a LINK
+    occurred_at: datetime
+    channel_id: str
+    message_ts: str  # the message this entry came from (a reply's own ts; a reaction's item ts)
+    thread_ts: str | None  # the link message engaged with; None for a LINK
+    url: str | None
+    url_key: str | None
+    platform: Platform
+    private: bool
+    source_key: str
+
+
+def ts_to_datetime(ts: str) -> datetime:
+    """Return a Slack ts ("1763900000.000100") as an aware UTC datetime, exactly (no float rounding)."""
+    match = _TS.fullmatch(ts) if isinstance(ts, str) else None
+    if match is None:
+        raise ValueError(f"not a Slack timestamp: {ts!r}")
+    seconds, fraction = match.groups()
+    return _EPOCH + timedelta(seconds=int(seconds), microseconds=int((fraction or "0").ljust(6, "0")))
+
+
+def _unescape(text: str) -> str:
+    """Undo the only three escapes Slack applies to message text (so text and blocks agree on a URL)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _block_link_urls(blocks: object) -> Iterator[str]:
+    """Yield the `url` of every rich_text `link` element, however deeply sections, quotes and lists nest."""
+    if not isinstance(blocks, list):
+        return
+    stack = [block for block in reversed(blocks) if isinstance(block, Mapping) and block.get("type") == "rich_text"]
+    while stack:
+        element = stack.pop()
+        if element.get("type") == "link" and isinstance(element.get("url"), str):
+            yield element["url"]
+        children = element.get("elements")
+        if isinstance(children, list):
+            stack.extend(child for child in reversed(children) if isinstance(child, Mapping))
+
+
+def links_in(message: Mapping) -> list[str]:
+    """Return the message's distinct web links (by `url_key`) in order, from `text` and rich_text blocks.
+
+    Attachments are skipped on purpose: they are unfurls of links already in the text, added later by a
+    message_changed event. Slack's own links and anything but http(s) are not social output.
+    """
+    text = message.get("text")
+    candidates = [_unescape(m.group(1)) for m in SLACK_LINK.finditer(text)] if isinstance(text, str) else []
+    candidates.extend(_block_link_urls(message.get("blocks")))
+    seen: set[str] = set()
+    links: list[str] = []
+    for candidate in dict.fromkeys(candidates):  # text and blocks usually repeat each link verbatim
+        try:
+            url = validate_url(candidate)
+        except InvalidURL:
+            continue
+        key = url_key(url)
+        if key in seen or is_slack_internal(url):
+            continue
+        seen.add(key)
+        links.append(url)
+    return links
+
+
+def is_human_message(message: Mapping, bot_user_id: str | None) -> bool:
+    """Return whether a member wrote this message: not a bot (either shape), not us, not a join or leave."""
+    user = message.get("user")
+    return (
+        isinstance(user, str)
+        and bool(user)
+        and user != bot_user_id
+        and not message.get("bot_id")
+        and not message.get("bot_profile")
+        and message.get("subtype") in _HUMAN_SUBTYPES
+    )
+
+
+def is_substantive(text: str, min_words: int = SUBSTANTIVE_REPLY_WORDS) -> bool:
+    """Return whether a reply says something: `min_words` words, not counting emoji, mentions or links.
+
+    "+1", "nice!" and ":tada:" are a click's worth of engagement (a like), not a comment.
+    """
+    if not isinstance(text, str):
+        return False
+    plain = _unescape(_EMOJI_CODE.sub(" ", _ANGLE_TOKEN.sub(" ", text)))
+    unspaced = len(_UNSPACED.findall(plain))
+    return unspaced + len(_WORD.findall(_UNSPACED.sub(" ", plain))) >= min_words
+
+
+def _link_source_key(channel_id: str, ts: str, key: str) -> str:
+    """Key a link by its url_key, hashed when a long URL would push the key past the column's width."""
+    source_key = f"link:{channel_id}:{ts}:{key}"
+    if len(source_key) <= MAX_SOURCE_KEY_LENGTH:
+        return source_key
+    digest = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"link:{channel_id}:{ts}:sha1:{digest}"
+
+
+def entries_for_message(
+    message: Mapping,
+    channel: ChannelContext,
+    parent: ParentMessage | None,
+    *,
+    min_words: int = SUBSTANTIVE_REPLY_WORDS,
+) -> list[LedgerEntry]:
+    """Return the ledger entries one Slack message is worth: its links, and its reply to a teammate's link.
+
+    `parent` is the thread parent when the message is a reply (the store knows whether it had links);
+    it is ignored unless its ts is the message's `thread_ts`. Never raises on a malformed message: what
+    cannot be read is worth nothing.
+    """
+    if not is_human_message(message, channel.bot_user_id):
+        return []
+    author: str = message["user"]
+    ts = message.get("ts")
+    try:
+        occurred_at = ts_to_datetime(ts)
+    except ValueError:
+        return []
+    entries: list[LedgerEntry] = []
+    thread_ts = message.get("thread_ts")
+    if (
+        isinstance(thread_ts, str)
+        and thread_ts != ts
+        and parent is not None
+        and parent.ts == thread_ts
+        and parent.has_links
+        and parent.user_id != author
+    ):
+        entries.append(
+            LedgerEntry(
+                kind=Kind.COMMENT if is_substantive(message.get("text"), min_words) else Kind.LIKE,
+                user_id=author,
+                counterpart=parent.user_id,
+                occurred_at=occurred_at,
+                channel_id=channel.channel_id,
+                message_ts=ts,
+                thread_ts=parent.ts,
+                url=None,
+                url_key=None,
+                platform=Platform.SLACK,
+                private=channel.is_private,
+                source_key=f"reply:{channel.channel_id}:{ts}",
+            )
+        )
+    for url in links_in(message):
+        key = url_key(url)
+        entries.append(
+            LedgerEntry(
+                kind=Kind.LINK,
+                user_id=author,
+                counterpart="",
+                occurred_at=occurred_at,
+                channel_id=channel.channel_id,
+                message_ts=ts,
+                thread_ts=None,
+                url=url,
+                url_key=key,
+                platform=platform_of(url),
+                private=channel.is_private,
+                source_key=_link_source_key(channel.channel_id, ts, key),
+            )
+        )
+    return entries
+
+
+def entry_for_reaction(
+    *,
+    reactor: str,
+    item_user: str | None,
+    channel: ChannelContext,
+    item_ts: str,
+    event_ts: str,
+    item_has_links: bool,
+) -> LedgerEntry | None:
+    """Return the LIKE a reaction is worth, or None: only a teammate's link message earns one.
+
+    One LIKE per member per message however many emoji they add: the source_key leaves out the emoji.
+    Exports carry no reaction time; pass the item's ts as `event_ts` there. A malformed `event_ts`
+    raises ValueError: a live event always has one.
+    """
+    if not item_has_links or not reactor or not item_user or reactor in (item_user, channel.bot_user_id):
+        return None
+    return LedgerEntry(
+        kind=Kind.LIKE,
+        user_id=reactor,
+        counterpart=item_user,
+        occurred_at=ts_to_datetime(event_ts),
+        channel_id=channel.channel_id,
+        message_ts=item_ts,
+        thread_ts=item_ts,
+        url=None,
+        url_key=None,
+        platform=Platform.SLACK,
+        private=channel.is_private,
+        source_key=f"reaction:{channel.channel_id}:{item_ts}:{reactor}",
+    )

@@ -1,0 +1,138 @@
+"""URLs as the ledger sees them: validated, unwrapped from Slack markup, keyed for dedupe, tagged by platform.
+
+Two people (or one person twice) sharing `https://X.com/ana/status/1?utm_source=a` and
+`https://x.com/ana/status/1` shared the same thing; `url_key` makes that visible to a unique index.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from bot.coach.kinds import Platform
+
+MAX_URL_LENGTH = 2048
+
+# <https://example.com|label> or <https://example.com> as Slack writes links in message and command text.
+SLACK_LINK = re.compile(r"<((?:https?|mailto|tel|slack)://?[^|>\s]*)(?:\|[^>]*)?>", re.IGNORECASE)
+_WRAPPED = re.compile(r"^<([^|>\s]+)(?:\|[^>]*)?>$")
+_TRACKING_PARAMS = frozenset({"fbclid", "gclid", "igshid", "mc_cid", "mc_eid", "ref_src", "si", "s", "t"})
+
+_PLATFORM_HOSTS: dict[str, Platform] = {
+    "x.com": Platform.X,
+    "twitter.com": Platform.X,
+    "t.co": Platform.X,
+    "linkedin.com": Platform.LINKEDIN,
+    "lnkd.in": Platform.LINKEDIN,
+    "facebook.com": Platform.FACEBOOK,
+    "fb.com": Platform.FACEBOOK,
+    "fb.me": Platform.FACEBOOK,
+    "instagram.com": Platform.INSTAGRAM,
+    "youtube.com": Platform.YOUTUBE,
+    "youtu.be": Platform.YOUTUBE,
+    "tiktok.com": Platform.TIKTOK,
+    "slack.com": Platform.SLACK,
+}
+_MASTODON_PATH = re.compile(r"^/@[A-Za-z0-9_.]+(?:@[A-Za-z0-9.-]+)?(?:/|$)")
+
+
+class InvalidURL(ValueError):
+    """A URL the ledger will not store; the message says why, in words a member understands."""
+
+
+def unwrap_slack_link(text: str) -> str:
+    """Return the URL inside Slack's `<url|label>` or `<url>` wrapping, or `text` unchanged."""
+    match = _WRAPPED.match(text.strip())
+    return match.group(1) if match else text.strip()
+
+
+def validate_url(raw: str) -> str:
+    """Return the URL if it is an http(s) URL with a host and at most 2048 characters; else raise."""
+    url = unwrap_slack_link(raw)
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidURL(f"that link is {len(url)} characters long; links can be at most {MAX_URL_LENGTH}.")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError as exc:
+        raise InvalidURL("that doesn't look like a web address.") from exc
+    if parts.scheme.lower() not in ("http", "https"):
+        raise InvalidURL("links need to start with http:// or https://.")
+    host = parts.hostname or ""
+    if not host or "." not in host.strip(".") or any(ch.isspace() for ch in url):
+        raise InvalidURL("that doesn't look like a web address.")
+    return url
+
+
+def host_of(url: str) -> str:
+    """Return the URL's lower-case host without a leading `www.` or `m.`."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    for prefix in ("www.", "m.", "mobile."):
+        if host.startswith(prefix):
+            host = host[len(prefix) :]
+    return host
+
+
+def platform_of(url: str | None) -> Platform:
+    """Infer the social platform from the URL's host (Mastodon from its `/@user` paths)."""
+    if not url:
+        return Platform.NONE
+    host = host_of(url)
+    for known, platform in _PLATFORM_HOSTS.items():
+        if host == known or host.endswith("." + known):
+            return platform
+    if _MASTODON_PATH.match(urlsplit(url).path or ""):
+        return Platform.MASTODON
+    return Platform.BLOG
+
+
+def url_key(url: str) -> str:
+    """Return the URL in a canonical form for dedupe: lower-case host, no fragment, no tracking params."""
+    parts = urlsplit(url)
+    host = host_of(url)
+    if host == "twitter.com":
+        host = "x.com"
+    if parts.port and parts.port not in (80, 443):
+        host = f"{host}:{parts.port}"
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith("utm_") and k.lower() not in _TRACKING_PARAMS
+    ]
+    path = parts.path.rstrip("/") or ""
+    return urlunsplit(("https", host, path, urlencode(query), ""))
+
+
+def is_slack_internal(url: str) -> bool:
+    """Slack's own links (message archives, files, workspace pages) are not social output."""
+    host = host_of(url)
+    return host == "slack.com" or host.endswith(".slack.com") or host.endswith(".slack-gov.com")
+
+
+def counterpart_of(url: str | None) -> str:
+    """Return who a logged action was aimed at, as far as the URL tells ("x.com/ana"), or ''.
+
+    Breadth is rewarded per counterpart, so the author's handle matters more than the exact post.
+    """
+    if not url:
+        return ""
+    host = host_of(url)
+    segments = [s for s in urlsplit(url).path.split("/") if s]
+    if not segments:
+        return host
+    first = segments[0]
+    if first.startswith("@"):
+        return f"{host}/{first.lower()}"
+    platform = platform_of(url)
+    if platform in (Platform.X, Platform.INSTAGRAM, Platform.TIKTOK) and first.lower() not in (
+        "i",
+        "p",
+        "reel",
+        "status",
+        "intent",
+        "share",
+    ):
+        return f"{host}/{first.lower()}"
+    if platform is Platform.LINKEDIN and first in ("in", "company") and len(segments) > 1:
+        return f"{host}/{first}/{segments[1].lower()}"
+    return host

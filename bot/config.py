@@ -1,0 +1,187 @@
+"""Configuration from the environment, validated once, into a frozen Settings object.
+
+Nothing here reads the environment at import time: the CLI calls `load_dotenv()` and then
+`load_settings(os.environ)`, and tests pass plain dictionaries. A bad or missing value raises
+`ConfigError` with one sentence that names the variable and where to get its value.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///coach.db"
+DEFAULT_PORT = 3000
+APP_SETTINGS_PAGE = "https://api.slack.com/apps (your More Social app, created from manifest.yml)"
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+# Where each Slack secret lives on the app's settings page.
+WHERE_TO_GET = {
+    "SLACK_BOT_TOKEN": f"{APP_SETTINGS_PAGE} > OAuth & Permissions > Bot User OAuth Token (starts with xoxb-)",
+    "SLACK_SIGNING_SECRET": f"{APP_SETTINGS_PAGE} > Basic Information > App Credentials > Signing Secret",
+    "SLACK_APP_TOKEN": (
+        f"{APP_SETTINGS_PAGE} > Basic Information > App-Level Tokens "
+        "(create one with the connections:write scope; starts with xapp-)"
+    ),
+    "SLACK_CLIENT_ID": f"{APP_SETTINGS_PAGE} > Basic Information > App Credentials > Client ID",
+    "SLACK_CLIENT_SECRET": f"{APP_SETTINGS_PAGE} > Basic Information > App Credentials > Client Secret",
+}
+
+_TOKEN_PREFIXES = {"SLACK_BOT_TOKEN": "xoxb-", "SLACK_APP_TOKEN": "xapp-"}
+_SIGNING_SECRET = re.compile(r"^[0-9a-zA-Z]{16,128}$")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is meant to be printed as it is."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot reads from its environment, already validated."""
+
+    database_url: str
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    port: int = DEFAULT_PORT
+    log_level: str = "INFO"
+
+    @property
+    def socket_mode(self) -> bool:
+        """Socket Mode is on exactly when an app-level token is configured."""
+        return bool(self.slack_app_token)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def require_slack(self) -> None:
+        """Raise unless the settings needed to talk to Slack in the chosen run mode are present."""
+        needed = ["SLACK_BOT_TOKEN"] + ([] if self.socket_mode else ["SLACK_SIGNING_SECRET"])
+        present = {"SLACK_BOT_TOKEN": self.slack_bot_token, "SLACK_SIGNING_SECRET": self.slack_signing_secret}
+        missing = [name for name in needed if not present[name]]
+        if missing:
+            raise ConfigError(_missing_message(missing))
+
+
+def _missing_message(missing: list[str]) -> str:
+    lines = [f"More Social can't start: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set."]
+    for name in missing:
+        lines.append(f"  {name}: {WHERE_TO_GET[name]}")
+    lines += [
+        "Put them in a .env file beside the project (see .env.example) or in the environment.",
+        "No Slack app yet? Try the bot offline first:",
+        "  python -m bot import-export --sample && python -m bot report",
+    ]
+    return "\n".join(lines)
+
+
+def _clean(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _token(environ: Mapping[str, str], name: str) -> str | None:
+    value = _clean(environ, name)
+    prefix = _TOKEN_PREFIXES[name]
+    if value is not None and not value.startswith(prefix):
+        raise ConfigError(f"{name} should start with {prefix!r}. Copy it from {WHERE_TO_GET[name]}.")
+    return value
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept Heroku's `postgres://` and plain `postgresql://` and select the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _database_url(environ: Mapping[str, str]) -> str:
+    url = normalize_database_url(_clean(environ, "DATABASE_URL") or DEFAULT_DATABASE_URL)
+    example = "e.g. sqlite:///coach.db or postgresql://user:password@host:5432/dbname"
+    if url.startswith("sqlite:///") or url in ("sqlite://", "sqlite:///:memory:"):
+        return url
+    if url.startswith("postgresql+psycopg://"):
+        parts = urlsplit(url)
+        if not parts.hostname and "host=" not in (parts.query or ""):
+            raise ConfigError(f"DATABASE_URL has no host: {example}.")
+        return url
+    scheme = url.split(":", 1)[0] if ":" in url else url
+    raise ConfigError(f"DATABASE_URL must be a SQLite or PostgreSQL URL ({example}); {scheme!r} is not supported.")
+
+
+def _api_url(environ: Mapping[str, str]) -> str:
+    url = _clean(environ, "SLACK_API_URL") or DEFAULT_SLACK_API_URL
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"SLACK_API_URL must be an http(s) URL such as {DEFAULT_SLACK_API_URL} "
+            "(GovSlack: https://slack-gov.com/api/); leave it unset for slack.com."
+        )
+    return url if url.endswith("/") else url + "/"
+
+
+def _port(environ: Mapping[str, str]) -> int:
+    raw = _clean(environ, "PORT")
+    if raw is None:
+        return DEFAULT_PORT
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"PORT must be a number from 1 to 65535, not {raw!r}.")
+    return int(raw)
+
+
+def _log_level(environ: Mapping[str, str]) -> str:
+    raw = (_clean(environ, "LOG_LEVEL") or "INFO").upper()
+    if raw not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {raw!r}.")
+    return raw
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Read and validate every setting that is present; presence of Slack secrets is checked by the caller.
+
+    Commands that never talk to Slack (migrate, report, import-export) run without Slack credentials,
+    so only `require_slack()` insists on them.
+    """
+    signing_secret = _clean(environ, "SLACK_SIGNING_SECRET")
+    if signing_secret is not None and not _SIGNING_SECRET.match(signing_secret):
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET doesn't look like a signing secret (letters and digits only). "
+            f"Copy it from {WHERE_TO_GET['SLACK_SIGNING_SECRET']}."
+        )
+    client_id = _clean(environ, "SLACK_CLIENT_ID")
+    client_secret = _clean(environ, "SLACK_CLIENT_SECRET")
+    if bool(client_id) != bool(client_secret):
+        missing = "SLACK_CLIENT_SECRET" if client_id else "SLACK_CLIENT_ID"
+        raise ConfigError(f"{missing} must be set together with its pair. Copy it from {WHERE_TO_GET[missing]}.")
+    return Settings(
+        database_url=_database_url(environ),
+        slack_api_url=_api_url(environ),
+        slack_bot_token=_token(environ, "SLACK_BOT_TOKEN"),
+        slack_signing_secret=signing_secret,
+        slack_app_token=_token(environ, "SLACK_APP_TOKEN"),
+        slack_client_id=client_id,
+        slack_client_secret=client_secret,
+        port=_port(environ),
+        log_level=_log_level(environ),
+    )
+
+
+def configure_logging(settings: Settings) -> None:
+    """Log to stderr at the configured level (Heroku-style platforms collect stderr)."""
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )

@@ -1,0 +1,73 @@
+"""Block Kit builders: pure `build_*` functions returning a `Message` (blocks plus plain-text fallback).
+
+Nothing here calls Slack or the database; tests read the returned structures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Block = dict[str, Any]
+MAX_SECTION_TEXT = 3000  # Slack's limit for a section's text
+
+
+@dataclass(frozen=True)
+class Message:
+    """What a person sees: `text` is the notification and screen-reader fallback for `blocks`."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+def mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text[:MAX_SECTION_TEXT]}
+
+
+def plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text[:150] if len(text) > 150 else text, "emoji": True}
+
+
+def section(text: str, **extra: Any) -> Block:
+    return {"type": "section", "text": mrkdwn(text), **extra}
+
+
+def context(*texts: str) -> Block:
+    return {"type": "context", "elements": [mrkdwn(t) for t in texts]}
+
+
+def header(text: str) -> Block:
+    return {"type": "header", "text": plain(text)}
+
+
+def divider() -> Block:
+    return {"type": "divider"}
+
+
+def button(text: str, action_id: str, value: str = "", *, style: str | None = None, url: str | None = None) -> Block:
+    element: Block = {"type": "button", "text": plain(text), "action_id": action_id}
+    if value:
+        element["value"] = value
+    if style:
+        element["style"] = style
+    if url:
+        element["url"] = url
+    return element
+
+
+def actions(*elements: Block, block_id: str | None = None) -> Block:
+    block: Block = {"type": "actions", "elements": list(elements)}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def text_bar(value: float, maximum: float, width: int = 10) -> str:
+    """A small text bar (█░) for leaderboards: readable on a phone, no images needed."""
+    filled = 0 if maximum <= 0 else max(0, min(width, round(width * value / maximum)))
+    return "█" * filled + "░" * (width - filled)

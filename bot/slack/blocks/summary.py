@@ -1,0 +1,134 @@
+"""The weekly team summary as Block Kit: short lines that read well on a phone, and a plain-text twin."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.coach.scoring import MemberScore
+from bot.coach.weekly import Trend, WeekFacts
+from bot.slack.blocks import Block, Message, context, divider, escape, header, section
+
+MAX_LINK_LABEL = 60
+
+
+def _ratio(value: float) -> str:
+    return f"{value:.1f}:1"
+
+
+def _target(value: float) -> str:
+    return f"{value:g}:1"
+
+
+def _days(first: date, last: date) -> str:
+    if first.month == last.month:
+        return f"{first.day}–{last.day} {last:%b}"
+    return f"{first.day} {first:%b} – {last.day} {last:%b}"
+
+
+def link_label(url: str) -> str:
+    """A URL as people read it: no scheme or www, shortened, safe inside a Slack link."""
+    label = url.split("://", 1)[-1].removeprefix("www.").rstrip("/")
+    if len(label) > MAX_LINK_LABEL:
+        label = label[: MAX_LINK_LABEL - 1] + "…"
+    return escape(label).replace("|", "¦")
+
+
+def slack_link(url: str, label: str | None = None) -> str:
+    return f"<{escape(url)}|{label or link_label(url)}>"
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def _trend_line(facts: WeekFacts) -> str | None:
+    if facts.ratio is None:
+        return None
+    line = f"⚖️ Team ratio *{_ratio(facts.ratio)}*"
+    previous = facts.previous_ratio
+    if facts.trend is Trend.UP and previous is not None:
+        line += f" ↑ from {_ratio(previous)}"
+    elif facts.trend is Trend.DOWN and previous is not None:
+        line += f" ↓ from {_ratio(previous)}"
+    elif facts.trend is Trend.SAME:
+        line += " → steady"
+    return line + f" · target {_target(facts.target_ratio)}"
+
+
+def _member_line(place: int, score: MemberScore) -> str:
+    if score.conversation:
+        what = _plural(score.conversation, "reply, comment or answer", "replies, comments and answers")
+    else:
+        what = _plural(score.given, "share, like or follow", "shares, likes and follows")
+    return f"{place}. <@{score.user_id}> · {what}"
+
+
+def _unanswered_line(facts: WeekFacts) -> str | None:
+    if facts.links_shared == 0:
+        return None
+    if facts.links_unanswered == 0:
+        return f"🙌 Every one of the {_plural(facts.links_shared, 'link')} shared got a reply."
+    return f"🕊️ {facts.links_unanswered} of {_plural(facts.links_shared, 'link')} shared never got a reply."
+
+
+def _highlights(facts: WeekFacts) -> list[str]:
+    lines = []
+    if facts.most_improved is not None:
+        better = facts.most_improved
+        lines.append(
+            f"🚀 *Most improved:* <@{better.user_id}> went from {_ratio(better.before)} to {_ratio(better.after)}"
+        )
+    if facts.most_discussed is not None:
+        link = facts.most_discussed
+        lines.append(
+            f"🔥 *Most discussed:* {slack_link(link.url)} shared by <@{link.user_id}> · "
+            f"{_plural(link.replies, 'reply', 'replies')}"
+        )
+    unanswered = _unanswered_line(facts)
+    if unanswered:
+        lines.append(unanswered)
+    return lines
+
+
+def build_summary(facts: WeekFacts, *, preview: bool = False, channel_id: str | None = None) -> Message:
+    """Return the weekly summary; `preview` marks it as the caller's private look at the week so far.
+
+    `channel_id` (preview only) says where the real one will be posted, or that no channel is known yet.
+    """
+    days = _days(facts.first_day, facts.last_day)
+    title = f"👀 This week so far · {days}" if preview else f"📊 Your week on social · {days}"
+    blocks: list[Block] = [header(title)]
+    lines: list[str] = [title]
+    if facts.quiet:
+        quiet = "A quiet week: nothing shared or logged. No pressure. Here's one small thing to try."
+        blocks.append(section(quiet))
+        lines.append(quiet)
+    else:
+        totals = (
+            f"💬 *{facts.conversations}* conversations: {_plural(facts.replies, 'reply', 'replies')}, "
+            f"{_plural(facts.comments, 'comment')}, {_plural(facts.answers, 'answer')}\n"
+            f"📣 *{facts.posts}* posts and links shared"
+        )
+        trend = _trend_line(facts)
+        if trend:
+            totals += "\n" + trend
+        blocks.append(section(totals))
+        lines.append(totals.replace("*", ""))
+        if facts.most_social:
+            top = "\n".join(_member_line(place, score) for place, score in enumerate(facts.most_social, start=1))
+            blocks.append(section("*🏆 Most social*\n" + top))
+            lines.append("Most social:\n" + top)
+        highlights = _highlights(facts)
+        if highlights:
+            blocks.append(section("\n".join(highlights)))
+            lines.extend(line.replace("*", "") for line in highlights)
+    blocks.append(divider())
+    tip = f"💡 *Tip of the week:* {escape(facts.tip)}"
+    blocks.append(section(tip))
+    lines.append(f"Tip of the week: {facts.tip}")
+    if preview:
+        where = f"<#{channel_id}>" if channel_id else "no channel yet (set one with `/coach settings summary-channel`)"
+        note = f"Only you can see this preview. The team's summary of the whole week goes to {where}."
+        blocks.append(context(note))
+        lines.append(note)
+    return Message(text="\n".join(lines), blocks=blocks)

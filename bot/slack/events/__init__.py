@@ -1,0 +1,15 @@
+"""Events API listeners, one module per kind of event; every subscribed event has a listener here."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.deps import Deps
+from bot.slack.events import channels, home, lifecycle, messages, reactions
+
+MODULES = (lifecycle, messages, reactions, channels, home)
+
+
+def register(app: App, deps: Deps) -> None:
+    for module in MODULES:
+        module.register(app, deps)

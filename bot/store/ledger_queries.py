@@ -1,0 +1,78 @@
+"""One member's side of the ledger: their row, their week's counts, their last log, everything for export.
+
+Team-wide aggregates (leaderboards, summaries) live with the standings; these queries only ever read or
+touch a single member's rows. They take a Session and never commit: the calling service owns the
+transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.coach.kinds import Kind, Source
+from bot.store.ledger import delete_activities
+from bot.store.models import Activity, Member
+from bot.store.upsert import insert_or_ignore
+
+
+def ensure_member(session: Session, team_id: str, user_id: str) -> Member:
+    """Return the member's row, creating it on first contact (the team row must exist)."""
+    insert_or_ignore(session, Member, [{"team_id": team_id, "user_id": user_id}], ["team_id", "user_id"])
+    return session.scalars(select(Member).where(Member.team_id == team_id, Member.user_id == user_id)).one()
+
+
+def member_kind_counts(session: Session, team_id: str, user_id: str, start: datetime, end: datetime) -> dict[Kind, int]:
+    """How many actions of each kind the member did in [start, end), logged or seen in Slack."""
+    rows = session.execute(
+        select(Activity.kind, func.count())
+        .where(
+            Activity.team_id == team_id,
+            Activity.user_id == user_id,
+            Activity.occurred_at >= start,
+            Activity.occurred_at < end,
+        )
+        .group_by(Activity.kind)
+    )
+    return {Kind(kind): count for kind, count in rows}
+
+
+def latest_logged(session: Session, team_id: str, user_id: str) -> Activity | None:
+    """The member's most recently logged action (`/coach log`, typed or form); observed rows never count."""
+    return session.scalars(
+        select(Activity)
+        .where(Activity.team_id == team_id, Activity.user_id == user_id, Activity.source == Source.LOG.value)
+        .order_by(Activity.created_at.desc(), Activity.id.desc())
+        .limit(1)
+    ).first()
+
+
+def count_member_activities(session: Session, team_id: str, user_id: str) -> int:
+    """How many ledger rows the member is the actor of, whatever their source."""
+    return (
+        session.scalar(
+            select(func.count()).select_from(Activity).where(Activity.team_id == team_id, Activity.user_id == user_id)
+        )
+        or 0
+    )
+
+
+def member_activities(session: Session, team_id: str, user_id: str) -> Sequence[Activity]:
+    """Every row the member is the actor of, oldest first (their export)."""
+    return session.scalars(
+        select(Activity)
+        .where(Activity.team_id == team_id, Activity.user_id == user_id)
+        .order_by(Activity.occurred_at, Activity.id)
+    ).all()
+
+
+def delete_member_activities(session: Session, team_id: str, user_id: str) -> int:
+    """Delete every row the member is the actor of (logged and observed); return how many went.
+
+    Rows where they are only the counterpart (a teammate's reply to their link) are the teammate's
+    actions and stay.
+    """
+    return delete_activities(session, team_id, Activity.user_id == user_id)

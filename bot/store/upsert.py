@@ -1,0 +1,43 @@
+"""INSERT ... ON CONFLICT for both dialects: how redelivered events and repeated commands become no-ops."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+
+def _insert_for(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def insert_or_ignore(
+    session: Session, model: type, rows: Sequence[Mapping[str, Any]], conflict_columns: Sequence[str]
+) -> int:
+    """Insert rows, skipping any that collide on `conflict_columns`; return how many were inserted."""
+    if not rows:
+        return 0
+    statement = _insert_for(session)(model).values(list(rows))
+    result = session.execute(statement.on_conflict_do_nothing(index_elements=list(conflict_columns)))
+    return result.rowcount or 0
+
+
+def insert_or_update(
+    session: Session,
+    model: type,
+    row: Mapping[str, Any],
+    conflict_columns: Sequence[str],
+    update_columns: Sequence[str],
+) -> None:
+    """Insert a row or, if it exists, overwrite `update_columns` with the new values."""
+    statement = _insert_for(session)(model).values(dict(row))
+    if update_columns:
+        statement = statement.on_conflict_do_update(
+            index_elements=list(conflict_columns),
+            set_={name: statement.excluded[name] for name in update_columns},
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=list(conflict_columns))
+    session.execute(statement)

@@ -1,0 +1,93 @@
+"""Links still waiting for a first reply: the reminder, the nudges and the App Home all ask this one question.
+
+A link waits from the moment it is shared until a teammate writes a substantive reply in its thread (an
+Activity of kind 'comment' whose thread_ts is the link's message ts), for at most `waiting_hours`; after
+that the moment has passed (see `bot.coach.schedule_rules.is_waiting`, which this query mirrors in SQL).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, aliased
+
+from bot.coach.kinds import Kind
+from bot.store.models import Activity
+
+
+@dataclass(frozen=True)
+class WaitingLink:
+    """A shared link nobody has answered yet; one per Slack message (its first link)."""
+
+    user_id: str
+    url: str
+    channel_id: str
+    message_ts: str
+    shared_at: datetime
+    is_private: bool
+
+
+def waiting_links(
+    session: Session,
+    team_id: str,
+    now: datetime,
+    waiting_hours: int,
+    *,
+    public_only: bool,
+    limit: int,
+    exclude_user_id: str | None = None,
+) -> list[WaitingLink]:
+    """Return up to `limit` links waiting at `now`, oldest first, one per message.
+
+    `public_only` keeps private-channel links out of anything shown beyond that channel. The reply test
+    runs on the (team_id, channel_id, thread_ts) index; the candidates on (team_id, occurred_at).
+    `exclude_user_id` leaves out one member's own links (a nudge suggests teammates' links, not yours).
+    """
+    if limit <= 0:
+        return []
+    link, reply, sibling = Activity, aliased(Activity), aliased(Activity)
+    answered = exists().where(
+        reply.team_id == link.team_id,
+        reply.channel_id == link.channel_id,
+        reply.thread_ts == link.message_ts,
+        reply.kind == Kind.COMMENT.value,
+        reply.user_id != link.user_id,
+        reply.occurred_at <= now,
+    )
+    # A message with several links is one thing to answer: keep its first link only.
+    earlier_link_in_message = exists().where(
+        sibling.team_id == link.team_id,
+        sibling.channel_id == link.channel_id,
+        sibling.message_ts == link.message_ts,
+        sibling.kind == Kind.LINK.value,
+        sibling.thread_ts.is_(None),
+        sibling.id < link.id,
+    )
+    conditions = [
+        link.team_id == team_id,
+        link.kind == Kind.LINK.value,
+        link.thread_ts.is_(None),
+        link.channel_id.is_not(None),
+        link.message_ts.is_not(None),
+        link.url.is_not(None),
+        link.occurred_at > now - timedelta(hours=waiting_hours),
+        link.occurred_at <= now,
+        ~answered,
+        ~earlier_link_in_message,
+    ]
+    if public_only:
+        conditions.append(link.is_private.is_(False))
+    if exclude_user_id is not None:
+        conditions.append(link.user_id != exclude_user_id)
+    statement = (
+        select(link.user_id, link.url, link.channel_id, link.message_ts, link.occurred_at, link.is_private)
+        .where(*conditions)
+        .order_by(link.occurred_at, link.id)
+        .limit(limit)
+    )
+    return [
+        WaitingLink(row.user_id, row.url, row.channel_id, row.message_ts, row.occurred_at, row.is_private)
+        for row in session.execute(statement)
+    ]

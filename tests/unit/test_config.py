@@ -1,0 +1,89 @@
+"""Configuration: every variable validated, every problem named with where to fix it, no traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from bot.cli import main
+from bot.config import DEFAULT_SLACK_API_URL, ConfigError, load_settings
+
+GOOD = {"SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5"}
+
+
+def test_defaults_need_nothing_but_slack_secrets() -> None:
+    settings = load_settings(GOOD)
+    assert settings.database_url == "sqlite:///coach.db"
+    assert settings.slack_api_url == DEFAULT_SLACK_API_URL
+    assert settings.port == 3000
+    assert settings.log_level == "INFO"
+    assert not settings.socket_mode
+    settings.require_slack()
+
+
+def test_heroku_postgres_url_is_accepted_and_uses_psycopg() -> None:
+    settings = load_settings({"DATABASE_URL": "postgres://u:p@db.example:5432/coach"})
+    assert settings.database_url == "postgresql+psycopg://u:p@db.example:5432/coach"
+
+
+def test_app_token_turns_on_socket_mode_without_signing_secret() -> None:
+    settings = load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1-A"})
+    assert settings.socket_mode
+    settings.require_slack()
+
+
+def test_api_url_gets_a_trailing_slash() -> None:
+    assert load_settings({"SLACK_API_URL": "https://slack-gov.com/api"}).slack_api_url == "https://slack-gov.com/api/"
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"DATABASE_URL": "mysql://root@localhost/x"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgresql:///nohost"}, "DATABASE_URL"),
+        ({"PORT": "eighty"}, "PORT"),
+        ({"PORT": "70000"}, "PORT"),
+        ({"LOG_LEVEL": "chatty"}, "LOG_LEVEL"),
+        ({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL"),
+        ({"SLACK_BOT_TOKEN": "xoxp-user-token"}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_APP_TOKEN": "xoxb-wrong"}, "SLACK_APP_TOKEN"),
+        ({"SLACK_SIGNING_SECRET": "not a secret!"}, "SLACK_SIGNING_SECRET"),
+        ({"SLACK_CLIENT_ID": "123.456"}, "SLACK_CLIENT_SECRET"),
+    ],
+)
+def test_malformed_settings_name_the_variable(environ: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError, match=named):
+        load_settings(environ)
+
+
+def test_missing_secrets_say_where_to_get_them_and_how_to_try_offline() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings({}).require_slack()
+    message = str(raised.value)
+    assert "SLACK_BOT_TOKEN" in message and "SLACK_SIGNING_SECRET" in message
+    assert "OAuth & Permissions" in message and "Signing Secret" in message
+    assert "import-export --sample" in message
+
+
+def test_cli_exits_non_zero_with_the_message(monkeypatch: pytest.MonkeyPatch, capsys, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env here
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["serve"]) == 2
+    assert "SLACK_BOT_TOKEN" in capsys.readouterr().err
+    monkeypatch.setenv("DATABASE_URL", "mysql://nope")
+    assert main(["migrate"]) == 2
+    assert "DATABASE_URL" in capsys.readouterr().err
+
+
+def test_python_m_bot_without_credentials_prints_help_not_a_traceback(tmp_path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path}/coach.db"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "SLACK_BOT_TOKEN" in result.stderr
+    assert "import-export --sample" in result.stderr

@@ -1,0 +1,84 @@
+"""The HTTP surface: health check, signature checks, and the only Slack host the bot talks to."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from sqlalchemy import func, select
+
+from bot.services.teams import ensure_team
+from bot.store.database import Database
+from bot.store.models import Team
+from bot.web import SlackWSGIApp
+from tests import conftest
+from tests.slack_requests import SlackDriver
+from tests.slack_stub import TEAM_ID
+
+UNINSTALL = {"type": "app_uninstalled", "event_ts": "1763900000.000100"}
+
+
+def _team_count(db: Database) -> int:
+    with db.session() as session:
+        return session.scalar(select(func.count()).select_from(Team)) or 0
+
+
+def test_healthz_answers_200_when_the_database_answers(driver: SlackDriver) -> None:
+    response = driver.get("/healthz")
+    assert response.status == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_answers_503_when_the_database_is_unreachable(bolt_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    unreachable = Database.from_url("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    try:
+        response = SlackDriver(SlackWSGIApp(bolt_app, unreachable), stub=None).get("/healthz")  # type: ignore[arg-type]
+    finally:
+        unreachable.dispose()
+    assert response.status == 503
+    assert response.json()["database"] == "down"
+
+
+def test_unknown_paths_and_methods_are_not_500(driver: SlackDriver) -> None:
+    assert driver.get("/nope").status == 404
+    assert driver.get("/slack/events").status == 405
+
+
+def _seed_team(db: Database, clock) -> None:  # type: ignore[no-untyped-def]
+    with db.session() as session:
+        ensure_team(session, TEAM_ID, clock())
+
+
+def test_bad_signature_is_refused_and_changes_nothing(driver: SlackDriver, db: Database, clock) -> None:  # type: ignore[no-untyped-def]
+    _seed_team(db, clock)
+    body = driver.event_body(UNINSTALL)
+    response = driver.request(body, "application/json", signature="v0=" + "0" * 64)
+    assert response.status == 401
+    assert _team_count(db) == 1
+
+
+def test_stale_timestamp_is_refused_and_changes_nothing(driver: SlackDriver, db: Database, clock) -> None:  # type: ignore[no-untyped-def]
+    _seed_team(db, clock)
+    stale = str(int(time.time()) - 301)
+    response = driver.request(driver.event_body(UNINSTALL), "application/json", timestamp=stale)
+    assert response.status == 401
+    assert _team_count(db) == 1
+
+
+def test_non_numeric_or_missing_timestamp_gets_401_not_500(driver: SlackDriver, db: Database, clock) -> None:  # type: ignore[no-untyped-def]
+    _seed_team(db, clock)
+    for timestamp in ("not-a-number", "", "12.5", "-1", "١٢٣"):
+        response = driver.request(driver.event_body(UNINSTALL), "application/json", timestamp=timestamp)
+        assert response.status == 401, timestamp
+    assert _team_count(db) == 1
+
+
+def test_a_body_that_is_not_utf8_is_refused_without_a_500(driver: SlackDriver) -> None:
+    assert driver.request(b"\xff\xfe\x00junk", "application/json").status == 400
+
+
+def test_url_verification_is_answered(driver: SlackDriver) -> None:
+    body = json.dumps({"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmd", "type": "url_verification"})
+    response = driver.request(body.encode(), "application/json")
+    assert response.status == 200
+    assert "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmd" in response.text
