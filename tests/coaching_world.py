@@ -53,7 +53,9 @@ class World:
     def member(self, user_id: str, **fields: Any) -> None:
         row = {"team_id": self.team_id, "user_id": user_id, "updated_at": datetime.now(UTC), **fields}
         with self.db.session() as session:
-            insert_or_update(session, Member, row, ["team_id", "user_id"], [k for k in row if k not in ("team_id", "user_id")])
+            insert_or_update(
+                session, Member, row, ["team_id", "user_id"], [k for k in row if k not in ("team_id", "user_id")]
+            )
 
     def _store(self, **row: Any) -> None:
         with self.db.session() as session:

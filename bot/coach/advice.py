@@ -8,8 +8,6 @@ from __future__ import annotations
 import enum
 import math
 
-from bot.coach.scoring import ratio_of
-
 _RATIO_TOLERANCE = 1e-9  # as in scoring: a 1.1 target must balance 30 posts with 33 actions
 
 
@@ -34,11 +32,3 @@ def next_step(given: int, pushed: int, target_ratio: float, *, teammate_waiting:
     if actions_to_target(given, pushed, target_ratio):
         return NextStep.BALANCE
     return NextStep.KEEP_LISTENING
-
-
-def ratio_change(now: tuple[int, int], before: tuple[int, int]) -> float | None:
-    """This period's ratio minus the last one's, from (given, pushed) pairs; None unless both have posts."""
-    current, previous = ratio_of(*now), ratio_of(*before)
-    if current is None or previous is None:
-        return None
-    return current - previous

@@ -20,7 +20,9 @@ weight needs no rebuild. `score_totals` applies the rules to these sums and agre
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -55,6 +57,7 @@ _RANK_DECIMALS = 9  # as in scoring: float noise never overrides the tie-break o
 _RATIO_TOLERANCE = 1e-9
 
 
+@functools.cache
 def breadth_credit(n: int, *, unknown: bool = False) -> int:
     """What n actions toward one counterpart earn per point of weight, in 1/CREDIT_UNIT (see scoring)."""
     if unknown and n > UNKNOWN_COUNTERPART_FREE:
@@ -100,6 +103,23 @@ COUNTERS: tuple[str, ...] = (
 _INDEX = {name: i for i, name in enumerate(COUNTERS)}
 
 
+@functools.cache
+def _subset_columns(family: Family) -> tuple[tuple[str, tuple[Kind, ...]], ...]:
+    return tuple((family.column(subset), tuple(subset)) for subset in family.subsets)
+
+
+def _light_curve(n: int) -> int:
+    return min(n, TOTALS_LIGHT_DAILY_CAP)
+
+
+def _pushed_curve(n: int) -> int:
+    return min(n, TOTALS_BURST_FREE_PER_HOUR)
+
+
+def _unknown_curve(n: int) -> int:
+    return breadth_credit(n, unknown=True)
+
+
 def group_sums(family: Family, counts: Mapping[Kind, int], *, unknown: bool = False) -> dict[str, int]:
     """One group's share of the family's subset sums (counterpart '' is `unknown` for breadth).
 
@@ -107,12 +127,10 @@ def group_sums(family: Family, counts: Mapping[Kind, int], *, unknown: bool = Fa
     """
     curve: Callable[[int], int]
     if family is BREADTH:
-        curve = lambda n: breadth_credit(n, unknown=unknown)  # noqa: E731
-    elif family is LIGHT:
-        curve = lambda n: min(n, TOTALS_LIGHT_DAILY_CAP)  # noqa: E731
+        curve = _unknown_curve if unknown else breadth_credit
     else:
-        curve = lambda n: min(n, TOTALS_BURST_FREE_PER_HOUR)  # noqa: E731
-    return {family.column(subset): curve(sum(counts.get(kind, 0) for kind in subset)) for subset in family.subsets}
+        curve = _light_curve if family is LIGHT else _pushed_curve
+    return {column: curve(sum(counts.get(kind, 0) for kind in kinds)) for column, kinds in _subset_columns(family)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,21 +232,24 @@ def score_totals(
     plan = _Plan.of(rules)
     weights = rules.weights
     received_index = _INDEX[RECEIVED_COLUMN]
+    breadth_of, coefficients = _pick(tuple(index for index, _ in plan.breadth)), [c for _, c in plan.breadth]
+    given_of, pushed_of, light_of = _pick(plan.given), _pick(plan.pushed_counts), _pick(plan.light_counts)
+    conversation_of, counts_of = _pick(plan.conversation), _pick(tuple(index for _, index in plan.kinds))
+    kinds = tuple(kind for kind, _ in plan.kinds)
     settled = []
     for member in totals:
         c = member.counters
         if member.user_id in excluded or not any(c):
             continue
         received = c[received_index]
-        terms = [rules.received_weight * received]
-        terms.extend(coefficient * c[index] for index, coefficient in plan.breadth)
+        terms = [rules.received_weight * received, *map(operator.mul, coefficients, breadth_of(c))]
         earned_before = 0
         for kind, index in plan.light:
             terms.append(weights[kind] * (c[index] - earned_before))
             earned_before = c[index]
-        capped_light = sum(c[i] for i in plan.light_counts) - earned_before
-        given = sum(c[i] for i in plan.given) - capped_light
-        pushed = sum(c[i] for i in plan.pushed_counts)
+        capped_light = sum(light_of(c)) - earned_before
+        given = sum(given_of(c)) - capped_light
+        pushed = sum(pushed_of(c))
         places = math.floor(given / rules.target_ratio + _RATIO_TOLERANCE)
         eligible_before = 0
         earned_posts = 0
@@ -249,11 +270,18 @@ def score_totals(
             given=given,
             pushed=pushed,
             received=received,
-            counts=MappingProxyType({kind: member.counters[index] for kind, index in plan.kinds}),
-            conversation=sum(member.counters[i] for i in plan.conversation),
+            counts=MappingProxyType(dict(zip(kinds, counts_of(member.counters), strict=True))),
+            conversation=sum(conversation_of(member.counters)),
             ratio=ratio_of(given, pushed),
             capped_light=capped_light,
             unbalanced_posts=unbalanced,
         )
         for rank, (member, (score, given, pushed, capped_light, unbalanced, received)) in enumerate(settled, start=1)
     ]
+
+
+def _pick(indexes: tuple[int, ...]) -> Callable[[tuple[int, ...]], tuple[int, ...]]:
+    """A fast getter of several counters at once that always returns a tuple (itemgetter does not for one)."""
+    if len(indexes) > 1:
+        return operator.itemgetter(*indexes)
+    return lambda counters: tuple(counters[index] for index in indexes)

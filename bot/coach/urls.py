@@ -59,7 +59,7 @@ def validate_url(raw: str) -> str:
     if parts.scheme.lower() not in ("http", "https"):
         raise InvalidURL("links need to start with http:// or https://.")
     host = parts.hostname or ""
-    if not host or "." not in host.strip(".") or any(ch.isspace() for ch in url):
+    if not host or "." not in host.strip(".") or any(ch.isspace() or ord(ch) < 0x21 or ord(ch) == 0x7F for ch in url):
         raise InvalidURL("that doesn't look like a web address.")
     return url
 
@@ -71,6 +71,12 @@ def host_of(url: str) -> str:
         if host.startswith(prefix):
             host = host[len(prefix) :]
     return host
+
+
+def _canonical_host(url: str) -> str:
+    """The host one platform is known by, whichever of its domains a link used."""
+    host = host_of(url)
+    return "x.com" if host == "twitter.com" else host
 
 
 def platform_of(url: str | None) -> Platform:
@@ -89,9 +95,7 @@ def platform_of(url: str | None) -> Platform:
 def url_key(url: str) -> str:
     """Return the URL in a canonical form for dedupe: lower-case host, no fragment, no tracking params."""
     parts = urlsplit(url)
-    host = host_of(url)
-    if host == "twitter.com":
-        host = "x.com"
+    host = _canonical_host(url)
     if parts.port and parts.port not in (80, 443):
         host = f"{host}:{parts.port}"
     query = [
@@ -116,7 +120,7 @@ def counterpart_of(url: str | None) -> str:
     """
     if not url:
         return ""
-    host = host_of(url)
+    host = _canonical_host(url)
     segments = [s for s in urlsplit(url).path.split("/") if s]
     if not segments:
         return host

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date
 
@@ -93,12 +94,17 @@ def team_ratio(scores: Sequence[MemberScore]) -> float | None:
     return ratio_of(sum(score.given for score in scores), sum(score.pushed for score in scores))
 
 
-def most_social(scores: Sequence[MemberScore], limit: int = MOST_SOCIAL) -> tuple[MemberScore, ...]:
-    """The best-ranked members who gave engagement: points alone could come from posting."""
-    return tuple(score for score in sorted(scores, key=lambda s: s.rank) if score.given > 0 and score.score > 0)[:limit]
+def most_social(
+    scores: Sequence[MemberScore], limit: int = MOST_SOCIAL, unnamed: AbstractSet[str] = frozenset()
+) -> tuple[MemberScore, ...]:
+    """The best-ranked members who gave engagement (points alone could come from posting), never `unnamed`."""
+    ranked = sorted(scores, key=lambda score: score.rank)
+    return tuple(s for s in ranked if s.given > 0 and s.score > 0 and s.user_id not in unnamed)[:limit]
 
 
-def most_improved(this_week: Sequence[MemberScore], last_week: Sequence[MemberScore]) -> Improvement | None:
+def most_improved(
+    this_week: Sequence[MemberScore], last_week: Sequence[MemberScore], unnamed: AbstractSet[str] = frozenset()
+) -> Improvement | None:
     """The member whose ratio rose the most since last week, or None if nobody's rose.
 
     Only members with posts in both weeks have two ratios to compare; ties go to the higher ratio now,
@@ -108,7 +114,12 @@ def most_improved(this_week: Sequence[MemberScore], last_week: Sequence[MemberSc
     best: Improvement | None = None
     for score in this_week:
         previous = before.get(score.user_id)
-        if score.ratio is None or previous is None or score.ratio <= previous + TREND_MARGIN:
+        if (
+            score.ratio is None
+            or previous is None
+            or score.ratio <= previous + TREND_MARGIN
+            or score.user_id in unnamed
+        ):
             continue
         candidate = Improvement(score.user_id, previous, score.ratio)
         if best is None or _better(candidate, best):
@@ -136,8 +147,9 @@ def summarize_week(
     links_shared: int,
     links_unanswered: int,
     tip: str,
+    unnamed: AbstractSet[str] = frozenset(),
 ) -> WeekFacts:
-    """Fold the week's scores into the facts the summary shows."""
+    """Fold the week's scores into the facts the summary shows; `unnamed` members count but are never named."""
 
     def count(kind: Kind) -> int:
         return sum(score.counts.get(kind, 0) for score in this_week)
@@ -153,8 +165,8 @@ def summarize_week(
         ratio=team_ratio(this_week),
         previous_ratio=team_ratio(last_week),
         target_ratio=target_ratio,
-        most_social=most_social(this_week),
-        most_improved=most_improved(this_week, last_week),
+        most_social=most_social(this_week, unnamed=unnamed),
+        most_improved=most_improved(this_week, last_week, unnamed),
         most_discussed=most_discussed,
         links_shared=links_shared,
         links_unanswered=links_unanswered,

@@ -89,7 +89,12 @@ def backfill_channel(
     now = deps.now()
     info = client.conversations_info(channel=channel_id).get("channel") or {}
     with deps.db.session() as session:
+        bot_user_id = ensure_team(session, team_id, now).bot_user_id
+    if bot_user_id is None:  # no event has told us yet; our own reactions must not count
+        bot_user_id = client.auth_test().get("user_id")
+    with deps.db.session() as session:
         team = ensure_team(session, team_id, now)
+        team.bot_user_id = bot_user_id
         stored_private = q.channel_is_private(session, team_id, channel_id)
         private = bool(info.get("is_private", stored_private if stored_private is not None else channel_id[0] == "G"))
         q.upsert_channel(session, team_id, channel_id, is_private=private, name=info.get("name"))
@@ -100,7 +105,7 @@ def backfill_channel(
             bots=q.bot_user_ids(session, team_id),
             opted_out=q.opted_out_user_ids(session, team_id),
         )
-        channel = ChannelContext(channel_id, private, team.bot_user_id)
+        channel = ChannelContext(channel_id, private, bot_user_id)
 
     def stored_parent(thread_ts: str) -> ParentMessage | None:
         with deps.db.session() as session:

@@ -232,8 +232,9 @@ def _like_for(
     scope: _Scope, link: q.LinkMessage, channel_id: str, ts: str, user: str, event_ts: object
 ) -> LedgerEntry | None:
     """The like a reaction on a link message is worth; one without a readable time counts at the message's."""
+    when = event_ts if isinstance(event_ts, str) else ts
     try:
-        when = event_ts if isinstance(event_ts, str) and ts_to_datetime(event_ts) else ts
+        ts_to_datetime(when)
     except ValueError:
         when = ts
     return entry_for_reaction(

@@ -32,9 +32,9 @@ from bot.store.ledger_queries import (
     ensure_member,
     latest_logged,
     member_activities,
-    member_kind_counts,
 )
 from bot.store.models import Activity
+from bot.store.tallies import bucket_of, member_totals
 
 OPTED_OUT = (
     "You've opted out, so I'm not keeping anything for you and nothing was logged. "
@@ -132,8 +132,10 @@ def _storable(note: str) -> str | None:
 
 
 def _week_balance(session: Session, team_id: str, user_id: str, now: datetime, settings: TeamSettings) -> WeekBalance:
-    week = period_containing(PeriodName.WEEK, now, settings.timezone)
-    counts = member_kind_counts(session, team_id, user_id, week.start, week.end)
+    """Read from the standings rollups (kept on every ledger write), not by counting ledger rows."""
+    name, start = bucket_of(period_containing(PeriodName.WEEK, now, settings.timezone), settings.timezone)
+    totals = member_totals(session, team_id, name, start, user_ids=[user_id])
+    counts = {kind: totals[0].count(kind) for kind in Kind} if totals else {}
     return WeekBalance.from_counts(counts, settings.target_ratio)
 
 

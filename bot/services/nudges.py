@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -31,6 +31,7 @@ from bot.coach.schedule_rules import (
 from bot.coach.scoring import MemberScore, ScoringRules, score_members
 from bot.coach.settings import TeamSettings
 from bot.deps import Deps
+from bot.services import members
 from bot.services.admins import fetch_profile, get_member
 from bot.services.deliveries import Delivered, Outgoing, deliver_once, needs_delivery
 from bot.services.reminders import links_to_answer
@@ -46,7 +47,6 @@ log = logging.getLogger(__name__)
 
 NUDGE_WINDOW = timedelta(days=7)
 NUDGE_LINKS = 3
-SNOOZE = timedelta(days=7)
 PROFILE_FRESH = timedelta(days=1)
 BURST_WINDOW = timedelta(hours=1)
 
@@ -57,8 +57,8 @@ class _Candidate:
     profile_fresh: bool
 
 
-def _candidate(score: MemberScore, member: Member | None, now: datetime) -> _Candidate:
-    fresh = member is not None and member.updated_at is not None and now - member.updated_at < PROFILE_FRESH
+def _candidate(score: MemberScore, member: Member | None, wall_now: datetime) -> _Candidate:
+    fresh = member is not None and member.updated_at is not None and wall_now - member.updated_at < PROFILE_FRESH
     return _Candidate(
         NudgeCandidate(
             user_id=score.user_id,
@@ -76,7 +76,9 @@ def _candidate(score: MemberScore, member: Member | None, now: datetime) -> _Can
     )
 
 
-def _candidates(session: Session, team_id: str, settings: TeamSettings, now: datetime) -> list[_Candidate]:
+def _candidates(
+    session: Session, team_id: str, settings: TeamSettings, now: datetime, wall_now: datetime
+) -> list[_Candidate]:
     """Members with three posts or more in the last seven days, scored the way the leaderboard scores them."""
     start = now - NUDGE_WINDOW
     posters = frequent_posters(session, team_id, start, now, NUDGE_MIN_POSTS)
@@ -88,14 +90,14 @@ def _candidates(session: Session, team_id: str, settings: TeamSettings, now: dat
         member.user_id: member
         for member in session.scalars(select(Member).where(Member.team_id == team_id, Member.user_id.in_(posters)))
     }
-    return [_candidate(score, members.get(score.user_id), now) for score in scores]
+    return [_candidate(score, members.get(score.user_id), wall_now) for score in scores]
 
 
 def _nudge_key(candidate: NudgeCandidate, settings: TeamSettings, now: datetime) -> str:
     zone = candidate.tz or settings.timezone
     try:
         day = now.astimezone(ZoneInfo(zone)).date()
-    except (KeyError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError):
         day = now.astimezone(ZoneInfo(settings.timezone)).date()
     return f"nudge:{candidate.user_id}:{day.isoformat()}"
 
@@ -156,7 +158,7 @@ def send_nudges(deps: Deps, client: WebClient, team_id: str, now: datetime) -> l
         if team is None:
             return []
         settings = effective_settings(session, team)
-        entries = _candidates(session, team_id, settings, now)
+        entries = _candidates(session, team_id, settings, now, deps.now())
     sent = []
     for entry in entries:
         delivered = _nudge(deps, client, team_id, settings, entry, now)
@@ -173,29 +175,17 @@ def _ensure_member(session: Session, team_id: str, user_id: str, now: datetime) 
 def snooze_nudges(deps: Deps, team_id: str, user_id: str) -> datetime:
     """Pause the member's nudges for a week (the "Snooze for a week" button); return when they resume."""
     now = deps.now()
-    until = now + SNOOZE
+    until = now + members.PAUSE
     with deps.db.session() as session:
-        _ensure_member(session, team_id, user_id, now)
-        session.execute(
-            update(Member)
-            .where(Member.team_id == team_id, Member.user_id == user_id)
-            .values(nudges_paused_until=until)
-            .execution_options(synchronize_session=False)
-        )
+        members.pause_nudges(session, team_id, user_id, until, now=now)
     return until
 
 
 def stop_nudges(deps: Deps, team_id: str, user_id: str) -> None:
-    """Stop the member's nudges for good (the "Stop these" button)."""
+    """Stop the member's nudges until they turn them back on in the App Home (the "Stop these" button)."""
     now = deps.now()
     with deps.db.session() as session:
-        _ensure_member(session, team_id, user_id, now)
-        session.execute(
-            update(Member)
-            .where(Member.team_id == team_id, Member.user_id == user_id)
-            .values(nudges_stopped=True)
-            .execution_options(synchronize_session=False)
-        )
+        members.stop_nudges(session, team_id, user_id, now=now)
 
 
 def _keeps_quiet(member: Member, now: datetime) -> bool:

@@ -54,7 +54,7 @@ def _admin_timezone(session: Session, team_id: str) -> str | None:
             Member.is_bot.is_(False),
             Member.is_deleted.is_(False),
         )
-        .order_by(Member.admin_checked_at, Member.user_id)
+        .order_by(Member.admin_checked_at.asc().nulls_last(), Member.user_id)
     )
     for tz in session.scalars(statement):
         try:

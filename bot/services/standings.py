@@ -20,7 +20,7 @@ from bot.coach.kinds import Kind
 from bot.coach.periods import Period, PeriodName, period_containing, previous_period
 from bot.coach.scoring import InvalidScoringRules, MemberScore, ScoringRules, ratio_of
 from bot.coach.settings import TeamSettings
-from bot.coach.totals import score_totals
+from bot.coach.totals import COUNT_COLUMNS, COUNTERS, score_totals
 from bot.deps import Deps
 from bot.services.errors import Refusal
 from bot.services.teams import ensure_team, team_settings
@@ -28,9 +28,7 @@ from bot.store.models import Member
 from bot.store.tallies import bucket_of, member_totals, opted_out_members, private_channels_of
 from bot.store.waiting import WaitingLink, waiting_links
 
-OPTED_OUT = (
-    "You've opted out, so I'm not keeping a tally for you. `/coach optin` turns it back on whenever you like."
-)
+OPTED_OUT = "You've opted out, so I'm not keeping a tally for you. `/coach optin` turns it back on whenever you like."
 # Enough candidates that links in private channels the member cannot see still leave a few to show.
 _WAITING_CANDIDATES = 50
 
@@ -118,7 +116,10 @@ def _standings(session: Session, team_id: str, calendar: Period, settings: TeamS
     opted_out = opted_out_members(session, team_id)
     totals = member_totals(session, team_id, name, start, opted_out=opted_out)
     members = tuple(score_totals(totals, scoring_rules(settings), opted_out))
-    team_counts = {kind: sum(member.counts[kind] for member in members) for kind in Kind}
+    columns = list(zip(*(member.counters for member in totals if member.user_id not in opted_out), strict=True))
+    team_counts = {
+        kind: sum(columns[COUNTERS.index(column)]) if columns else 0 for kind, column in COUNT_COLUMNS.items()
+    }
     return Standings(
         team_id=team_id,
         period=calendar,

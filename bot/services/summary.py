@@ -12,17 +12,17 @@ from sqlalchemy.orm import Session
 
 from bot.coach.periods import Period, PeriodName, period_containing, previous_period
 from bot.coach.schedule_rules import summary_due
-from bot.coach.scoring import MemberScore, ScoringRules, score_members
 from bot.coach.settings import TeamSettings
 from bot.coach.tips import tip_for_week
 from bot.coach.weekly import WeekFacts, summarize_week
 from bot.deps import Deps
 from bot.services.deliveries import Delivered, Outgoing, deliver_once, needs_delivery
 from bot.services.settings_service import effective_settings
+from bot.services.standings import team_standings
 from bot.services.teams import ensure_team
 from bot.slack.blocks.summary import build_summary
 from bot.store.models import Team
-from bot.store.weekly import most_discussed_link, received_counts, shared_and_unanswered, tallies, unnamed_members
+from bot.store.weekly import most_discussed_link, shared_and_unanswered, unnamed_members
 
 log = logging.getLogger(__name__)
 
@@ -38,34 +38,25 @@ def summary_channel(team: Team, settings: TeamSettings) -> str | None:
     return settings.summary_channel or team.first_channel_id
 
 
-def _scores(
-    session: Session, team_id: str, period: Period, rules: ScoringRules, excluded: set[str]
-) -> list[MemberScore]:
-    return score_members(
-        tallies(session, team_id, period.start, period.end),
-        received_counts(session, team_id, period.start, period.end),
-        rules,
-        excluded,
-    )
-
-
 def week_facts(session: Session, team_id: str, settings: TeamSettings, week: Period, as_of: datetime) -> WeekFacts:
-    """Score `week` and the week before it, and gather what the summary says about them."""
-    rules = ScoringRules.from_settings(settings.weights, settings.target_ratio)
-    excluded = unnamed_members(session, team_id)
+    """Rank `week` and the week before as the leaderboard does, and gather what the summary says about them."""
     zone = ZoneInfo(settings.timezone)
+    this_week = team_standings(session, team_id, PeriodName.WEEK, week.start, settings)
+    last_week = team_standings(
+        session, team_id, PeriodName.WEEK, previous_period(week, settings.timezone).start, settings
+    )
     shared, unanswered = shared_and_unanswered(session, team_id, week.start, week.end, as_of)
-    first_day = week.start.astimezone(zone).date()
     return summarize_week(
-        _scores(session, team_id, week, rules, excluded),
-        _scores(session, team_id, previous_period(week, settings.timezone), rules, excluded),
-        first_day=first_day,
+        this_week.members,
+        last_week.members,
+        first_day=week.start.astimezone(zone).date(),
         last_day=(week.end - timedelta(microseconds=1)).astimezone(zone).date(),
         target_ratio=settings.target_ratio,
         most_discussed=most_discussed_link(session, team_id, week.start, week.end, as_of),
         links_shared=shared,
         links_unanswered=unanswered,
         tip=tip_for_week(as_of.astimezone(zone).date()),
+        unnamed=unnamed_members(session, team_id),
     )
 
 

@@ -74,15 +74,14 @@ def insert_activities(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     Only the rows really inserted (RETURNING) reach the standings rollups, so a redelivery changes nothing.
     """
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(Activity.__table__)
+        .on_conflict_do_nothing(index_elements=["team_id", "source_key"])
+        .returning(Activity.team_id, *FACT_COLUMNS)
+    )
     new: dict[str, list[Sequence[Any]]] = defaultdict(list)
     for start in range(0, len(rows), INSERT_BATCH):
-        statement = (
-            insert(Activity)
-            .values(list(rows[start : start + INSERT_BATCH]))
-            .on_conflict_do_nothing(index_elements=["team_id", "source_key"])
-            .returning(Activity.team_id, *FACT_COLUMNS)
-        )
-        for row in session.execute(statement):
+        for row in session.execute(statement, list(rows[start : start + INSERT_BATCH])):
             new[row[0]].append(row[1:])
     for team_id, facts in new.items():
         apply_rows(session, team_id, facts, +1)

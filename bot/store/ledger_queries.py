@@ -1,6 +1,6 @@
-"""One member's side of the ledger: their row, their week's counts, their last log, everything for export.
+"""One member's side of the ledger: their row, their last log, everything for export, deleting it all.
 
-Team-wide aggregates (leaderboards, summaries) live with the standings; these queries only ever read or
+Counts per period come from the standings rollups (`bot.store.tallies`); these queries only ever read or
 touch a single member's rows. They take a Session and never commit: the calling service owns the
 transaction.
 """
@@ -8,12 +8,11 @@ transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.coach.kinds import Kind, Source
+from bot.coach.kinds import Source
 from bot.store.ledger import delete_activities
 from bot.store.models import Activity, Member
 from bot.store.upsert import insert_or_ignore
@@ -23,21 +22,6 @@ def ensure_member(session: Session, team_id: str, user_id: str) -> Member:
     """Return the member's row, creating it on first contact (the team row must exist)."""
     insert_or_ignore(session, Member, [{"team_id": team_id, "user_id": user_id}], ["team_id", "user_id"])
     return session.scalars(select(Member).where(Member.team_id == team_id, Member.user_id == user_id)).one()
-
-
-def member_kind_counts(session: Session, team_id: str, user_id: str, start: datetime, end: datetime) -> dict[Kind, int]:
-    """How many actions of each kind the member did in [start, end), logged or seen in Slack."""
-    rows = session.execute(
-        select(Activity.kind, func.count())
-        .where(
-            Activity.team_id == team_id,
-            Activity.user_id == user_id,
-            Activity.occurred_at >= start,
-            Activity.occurred_at < end,
-        )
-        .group_by(Activity.kind)
-    )
-    return {Kind(kind): count for kind, count in rows}
 
 
 def latest_logged(session: Session, team_id: str, user_id: str) -> Activity | None:

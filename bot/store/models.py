@@ -169,7 +169,8 @@ class InboundEvent(Base):
 class Delivery(Base):
     """A message the clock sends exactly once: claimed here (unique key) before Slack is called.
 
-    `status` moves claimed -> sent (with the Slack ts) or back to failed for a later retry.
+    `status` moves claimed -> sent (with the Slack ts) or back to failed for a later retry; `skipped` and
+    `abandoned` settle a key without a message (see bot.store.deliveries.Status).
     """
 
     __tablename__ = "deliveries"

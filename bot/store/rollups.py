@@ -150,27 +150,29 @@ def _count(
     keys = _key_columns(table)[1:]
     counters = [column.name for column in table.columns if column.name not in keys and column.name != "team_id"]
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    batch = max(1, _MAX_PARAMETERS // (len(keys) + len(counters) + 1))
-    ordered = sorted(deltas.items())  # one order for every writer: row locks are taken without deadlocks
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=["team_id", *keys],
+        set_={name: table.c[name] + statement.excluded[name] for name in counters},
+    ).returning(*(table.c[name] for name in (*keys, *counters)))
+    # Sorted, so every writer takes row locks in one order and concurrent transactions cannot deadlock.
+    values = [
+        {"team_id": team_id, **dict(zip(keys, key, strict=True)), **{name: delta[name] for name in counters}}
+        for key, delta in sorted(deltas.items())
+    ]
     changes: list[tuple[Key, dict[str, int], dict[str, int]]] = []
     emptied: list[Key] = []
-    for begin in range(0, len(ordered), batch):
-        values = [
-            {"team_id": team_id, **dict(zip(keys, key, strict=True)), **{name: delta[name] for name in counters}}
-            for key, delta in ordered[begin : begin + batch]
-        ]
-        statement = insert(table).values(values)
-        statement = statement.on_conflict_do_update(
-            index_elements=["team_id", *keys],
-            set_={name: table.c[name] + statement.excluded[name] for name in counters},
-        ).returning(*(table.c[name] for name in (*keys, *counters)))
-        for row in session.execute(statement):
-            key = tuple(row[: len(keys)])
-            new = dict(zip(counters, row[len(keys) :], strict=True))
-            delta = deltas[key]
-            changes.append((key, new, {name: value - delta[name] for name, value in new.items()}))
-            if not any(new.values()):
-                emptied.append(key)
+    if not values:
+        return changes
+    # One cached statement, many parameter sets: SQLAlchemy batches them into multi-row VALUES with RETURNING.
+    for row in session.execute(statement, values):
+        key = tuple(row[: len(keys)])
+        new = dict(zip(counters, row[len(keys) :], strict=True))
+        delta = deltas[key]
+        changes.append((key, new, {name: value - delta[name] for name, value in new.items()}))
+        if not any(new.values()):
+            emptied.append(key)
+    batch = max(1, _MAX_PARAMETERS // len(keys))
     for begin in range(0, len(emptied), batch):
         session.execute(
             delete(table).where(

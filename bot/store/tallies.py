@@ -43,7 +43,7 @@ def member_totals(
     )
     if user_ids is not None:
         statement = statement.where(_TOTALS.c.user_id.in_(list(user_ids)))
-    totals = [MemberTotals(row[0], tuple(row[1:])) for row in session.execute(statement)]
+    totals = [MemberTotals(row[0], tuple(row[1:])) for row in session.connection().execute(statement).all()]
     unwelcome = _received_from(session, team_id, period, start, opted_out) if opted_out else {}
     if not unwelcome:
         return totals

@@ -20,8 +20,10 @@ def insert_or_ignore(
     if not rows:
         return 0
     statement = _insert_for(session)(model).values(list(rows))
-    result = session.execute(statement.on_conflict_do_nothing(index_elements=list(conflict_columns)))
-    return result.rowcount or 0
+    statement = statement.on_conflict_do_nothing(index_elements=list(conflict_columns))
+    # RETURNING counts what was really inserted: psycopg reports rowcount -1 for this statement.
+    key = model.__table__.c[conflict_columns[0]]
+    return len(session.execute(statement.returning(key)).all())
 
 
 def insert_or_update(

@@ -1,7 +1,8 @@
-"""Aggregates over a window of the ledger, for the weekly summary, the nudges and the burst note.
+"""Aggregates over a window of the ledger: links and replies for the weekly summary, the nudges' rolling week.
 
-Everything is one GROUP BY on the (team_id, occurred_at) or (team_id, user_id, occurred_at) indexes; the
-rows come back as the domain's `Tally` so `bot.coach.scoring.score_members` does the judging.
+The leaderboard's calendar weeks come from the standings rollups; a nudge looks at the last seven days,
+which no rollup holds, so `tallies` groups those rows here (on the (team_id, occurred_at) index) into the
+domain's `Tally` for `bot.coach.scoring.score_members` to judge.
 """
 
 from __future__ import annotations
@@ -12,17 +13,16 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from bot.coach.kinds import GIVEN_KINDS, PUSHED_KINDS, Kind
+from bot.coach.kinds import PUSHED_KINDS, Kind
 from bot.coach.scoring import Tally
 from bot.coach.weekly import DiscussedLink
 from bot.store.models import Activity, Member
 
 _KINDS = {kind.value: kind for kind in Kind}
 _PUSHED = [kind.value for kind in PUSHED_KINDS]
-_GIVEN = [kind.value for kind in GIVEN_KINDS]
 
 
-def _in_window(start: datetime, end: datetime):  # type: ignore[no-untyped-def]
+def _in_window(start: datetime, end: datetime) -> tuple[ColumnElement[bool], ...]:
     return (Activity.occurred_at >= start, Activity.occurred_at < end)
 
 
@@ -49,25 +49,6 @@ def tallies(
     ]
 
 
-def received_counts(session: Session, team_id: str, start: datetime, end: datetime) -> dict[str, int]:
-    """Return, per member, engagement received on what they shared: one per distinct teammate per item."""
-    distinct = (
-        select(Activity.counterpart, Activity.user_id, Activity.channel_id, Activity.thread_ts)
-        .where(
-            Activity.team_id == team_id,
-            *_in_window(start, end),
-            Activity.kind.in_(_GIVEN),
-            Activity.thread_ts.is_not(None),
-            Activity.counterpart != "",
-            Activity.counterpart != Activity.user_id,
-        )
-        .distinct()
-        .subquery()
-    )
-    statement = select(distinct.c.counterpart, func.count().label("n")).group_by(distinct.c.counterpart)
-    return {row.counterpart: row.n for row in session.execute(statement)}
-
-
 def frequent_posters(session: Session, team_id: str, start: datetime, end: datetime, min_posts: int) -> list[str]:
     """Return members with at least `min_posts` posts and links in [start, end): the only ones a nudge concerns."""
     statement = (
@@ -88,7 +69,7 @@ def unnamed_members(session: Session, team_id: str) -> set[str]:
     return set(session.scalars(statement))
 
 
-def _replies_to(link: type[Activity], reply: type[Activity], before: datetime):  # type: ignore[no-untyped-def]
+def _replies_to(link: type[Activity], reply: type[Activity], before: datetime) -> tuple[ColumnElement[bool], ...]:
     return (
         reply.team_id == link.team_id,
         reply.channel_id == link.channel_id,
@@ -99,7 +80,7 @@ def _replies_to(link: type[Activity], reply: type[Activity], before: datetime): 
     )
 
 
-def _links_shared(start: datetime, end: datetime):  # type: ignore[no-untyped-def]
+def _links_shared(start: datetime, end: datetime) -> tuple[ColumnElement[bool], ...]:
     return (
         Activity.kind == Kind.LINK.value,
         Activity.thread_ts.is_(None),

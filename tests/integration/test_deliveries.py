@@ -36,7 +36,9 @@ def summary(key: str = KEY, **extra: object) -> Outgoing:
     return Outgoing("T0ACME001", key, Message(text, [section(text)]), channel_id=SOCIAL, **extra)  # type: ignore[arg-type]
 
 
-def test_a_message_is_sent_once_and_its_ts_recorded(deps: Deps, client: WebClient, slack: SlackStub, world: World) -> None:
+def test_a_message_is_sent_once_and_its_ts_recorded(
+    deps: Deps, client: WebClient, slack: SlackStub, world: World
+) -> None:
     first = deliver_once(deps, client, summary())
     second = deliver_once(deps, client, summary())
 

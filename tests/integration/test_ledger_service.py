@@ -39,14 +39,17 @@ ANA, BEN = "U0ANA00001", "U0BEN00001"
 REPLY = LogAction(Kind.REPLY, "https://x.com/ana/status/1", "thanked her")
 
 
-def observed(team_id: str, user_id: str, kind: str, key: str, at: datetime, counterpart: str = "") -> dict:
+def observed(
+    team_id: str, user_id: str, kind: str, key: str, at: datetime, counterpart: str = "", timezone: str = "UTC"
+) -> dict:
+    """A row the bot saw in Slack; `timezone` is the team's, as the ingestion passes it."""
     return activity_row(
         team_id=team_id,
         user_id=user_id,
         kind=kind,
         source="slack",
         occurred_at=at,
-        timezone="UTC",
+        timezone=timezone,
         source_key=key,
         platform="slack",
         created_at=at,
@@ -108,11 +111,12 @@ def test_the_week_is_the_calendar_week_in_the_teams_time_zone(deps: Deps, clock:
     clock.now = monday_2am_in_la - timedelta(hours=3)  # Sunday 23:00 in Los Angeles, Monday 07:00 UTC
     log_action(deps, TEAM, ANA, LogAction(Kind.POST, None, ""))
     clock.now = monday_2am_in_la
+    la = "America/Los_Angeles"
     seed(
         deps,
-        observed(TEAM, ANA, "link", "link:1", clock.now),
-        observed(TEAM, ANA, "reply", "reply:1", clock.now, counterpart=BEN),
-        observed(TEAM, BEN, "reply", "reply:2", clock.now, counterpart=ANA),  # Ben's, not Ana's
+        observed(TEAM, ANA, "link", "link:1", clock.now, timezone=la),
+        observed(TEAM, ANA, "reply", "reply:1", clock.now, counterpart=BEN, timezone=la),
+        observed(TEAM, BEN, "reply", "reply:2", clock.now, counterpart=ANA, timezone=la),  # Ben's, not Ana's
     )
     result = log_action(deps, TEAM, ANA, REPLY)
     assert result.balance == WeekBalance(given=2, pushed=1, target_ratio=2.0)

@@ -104,7 +104,9 @@ def test_the_summary_of_a_busy_week(deps: Deps, clock: Clock, client: WebClient,
     assert f"1. <@{BEN}> · 7 replies, comments and answers\n2. <@{ANA}> · 7 replies, comments and answers" in text
     assert f"3. <@{CARLA}> · 3 replies, comments and answers" in text
     assert f"🚀 *Most improved:* <@{BEN}> went from 1.0:1 to 2.3:1" in text
-    assert f"🔥 *Most discussed:* <https://ana.example/launch|ana.example/launch> shared by <@{ANA}> · 4 replies" in text
+    assert (
+        f"🔥 *Most discussed:* <https://ana.example/launch|ana.example/launch> shared by <@{ANA}> · 4 replies" in text
+    )
     assert "🕊️ 11 of 15 links shared never got a reply." in text
     assert tip_for_week(date(2026, 11, 23)) in message["text"]
     everything = str(message)
@@ -113,9 +115,7 @@ def test_the_summary_of_a_busy_week(deps: Deps, clock: Clock, client: WebClient,
     assert message["text"].startswith("📊 Your week on social · 16–22 Nov")
 
 
-def test_a_quiet_week_still_hears_from_its_coach(
-    deps: Deps, clock: Clock, client: WebClient, slack: SlackStub
-) -> None:
+def test_a_quiet_week_still_hears_from_its_coach(deps: Deps, clock: Clock, client: WebClient, slack: SlackStub) -> None:
     World(deps.db).team()
 
     assert summaries(deps, clock, client, nov(23, 9)) == ["summary:2026-W48"]

@@ -11,7 +11,6 @@ from bot.services.teams import ensure_team
 from bot.store.database import Database
 from bot.store.models import Team
 from bot.web import SlackWSGIApp
-from tests import conftest
 from tests.slack_requests import SlackDriver
 from tests.slack_stub import TEAM_ID
 

@@ -86,7 +86,10 @@ def build_nudges_snoozed(until: datetime) -> Message:
 
 
 def build_nudges_stopped() -> Message:
-    text = "👍 Done: I won't send you these nudges any more. `/coach me` still shows your balance whenever you like."
+    text = (
+        "👍 Done: I won't send you these nudges any more. If you miss them, turn them back on in my Home tab; "
+        "`/coach me` shows your balance whenever you like."
+    )
     return Message(text=text, blocks=[section(text)])
 
 

@@ -37,8 +37,12 @@ def slack_link(url: str, label: str | None = None) -> str:
     return f"<{escape(url)}|{label or link_label(url)}>"
 
 
+def _noun(n: int, one: str, many: str | None = None) -> str:
+    return one if n == 1 else (many or one + "s")
+
+
 def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
+    return f"{n} {_noun(n, one, many)}"
 
 
 def _trend_line(facts: WeekFacts) -> str | None:
@@ -52,7 +56,10 @@ def _trend_line(facts: WeekFacts) -> str | None:
         line += f" ↓ from {_ratio(previous)}"
     elif facts.trend is Trend.SAME:
         line += " → steady"
-    return line + f" · target {_target(facts.target_ratio)}"
+    line += f" · target {_target(facts.target_ratio)}"
+    if facts.ratio < facts.target_ratio:
+        line += "\n👉 The quickest way up: reply to a teammate's link that is still waiting."
+    return line
 
 
 def _member_line(place: int, score: MemberScore) -> str:
@@ -105,9 +112,10 @@ def build_summary(facts: WeekFacts, *, preview: bool = False, channel_id: str | 
         lines.append(quiet)
     else:
         totals = (
-            f"💬 *{facts.conversations}* conversations: {_plural(facts.replies, 'reply', 'replies')}, "
+            f"💬 *{facts.conversations}* {_noun(facts.conversations, 'conversation')}: "
+            f"{_plural(facts.replies, 'reply', 'replies')}, "
             f"{_plural(facts.comments, 'comment')}, {_plural(facts.answers, 'answer')}\n"
-            f"📣 *{facts.posts}* posts and links shared"
+            f"📣 *{facts.posts}* {_noun(facts.posts, 'post or link', 'posts and links')} shared"
         )
         trend = _trend_line(facts)
         if trend:

@@ -1,0 +1,185 @@
+"""Importing workspace exports: the shipped sample, the same zipped, twice, broken ones, and the CLI."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.cli import main
+from bot.coach.kinds import Kind
+from bot.services.export_import import SAMPLE_EXPORT, SAMPLE_TEAM_ID, ExportError, ImportProgress, import_export
+from bot.store.models import Activity, Channel, InboundEvent, Member, Reaction, Team
+from tests.slack_events import ledger, tally
+
+MALFORMED = Path(__file__).parents[1] / "fixtures" / "export_malformed"
+MAYA, LEO = "U07NQ5C1H3M", "U07NQ5D8L2P"
+LAUNCH_ROOM = "G07NQ7C5P6R"
+
+
+def zipped(folder: Path, target: Path) -> Path:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, "export/" + path.relative_to(folder).as_posix())
+    return target
+
+
+def counts(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    with db.session() as session:
+        return {
+            model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
+            for model in (Team, Member, Channel, Activity, Reaction, InboundEvent)
+        }
+
+
+def test_the_sample_tells_its_story(deps, db) -> None:  # type: ignore[no-untyped-def]
+    progress: list[ImportProgress] = []
+
+    report = import_export(deps, SAMPLE_EXPORT, SAMPLE_TEAM_ID, on_progress=progress.append)
+
+    rows = ledger(db)
+    links = Counter(row.user_id for row in rows if row.kind == Kind.LINK)
+    comments = Counter(row.user_id for row in rows if row.kind == Kind.COMMENT)
+    assert links.most_common(1) == [(LEO, 15)]  # the content factory
+    assert comments.most_common(1)[0][0] == MAYA and comments[LEO] == 0  # the social one
+    assert (report.messages, report.files, report.channels, report.members) == (77, 19, 3, 9)
+    assert report.new_entries == len(rows) == report.links + report.comments + report.likes
+    assert {row.team_id for row in rows} == {SAMPLE_TEAM_ID}
+    assert progress[-1] == ImportProgress(files_done=19, files_total=19, messages=77)
+    assert [p.files_done for p in progress] == list(range(1, 20))
+
+
+def test_private_channels_and_people_come_along(deps, db) -> None:  # type: ignore[no-untyped-def]
+    import_export(deps, SAMPLE_EXPORT, SAMPLE_TEAM_ID)
+
+    with db.session() as session:
+        channels = {row.channel_id: row for row in session.scalars(select(Channel))}
+        members = {row.user_id: row for row in session.scalars(select(Member))}
+    assert channels[LAUNCH_ROOM].is_private and channels[LAUNCH_ROOM].name == "launch-room"
+    assert not channels["C07NQ7A1S2C"].is_private
+    assert all(row.is_private == (row.channel_id == LAUNCH_ROOM) for row in ledger(db))
+    assert any(row.channel_id == LAUNCH_ROOM for row in ledger(db))
+    assert (members[MAYA].name, members[MAYA].tz, members[MAYA].is_bot) == ("Maya Chen", "America/New_York", False)
+    assert members["USLACKBOT"].is_bot and members["U07NQ5J9T0D"].is_deleted
+
+
+def test_importing_twice_or_zipped_changes_nothing(deps, db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import_export(deps, SAMPLE_EXPORT, SAMPLE_TEAM_ID)
+    first, before = tally(db), counts(db)
+
+    again = import_export(deps, zipped(SAMPLE_EXPORT, tmp_path / "export.zip"), SAMPLE_TEAM_ID)
+
+    assert again.new_entries == 0 and again.messages == 77
+    assert tally(db) == first and counts(db) == before
+
+
+def test_reactions_in_the_export_are_one_like_per_teammate(deps, db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    root = tmp_path / "export"
+    (root / "social").mkdir(parents=True)
+    (root / "channels.json").write_text(json.dumps([{"id": "C1", "name": "social"}]))
+    users = [{"id": "U1", "name": "ana"}, {"id": "U2", "name": "ben"}, {"id": "B1", "name": "bot", "is_bot": True}]
+    (root / "users.json").write_text(json.dumps(users))
+    link = {
+        "type": "message",
+        "user": "U1",
+        "text": "<https://x.com/ana/status/1>",
+        "ts": "1795424400.000100",
+        "reactions": [
+            {"name": "tada", "users": ["U1", "U2", "B1"], "count": 3},
+            {"name": "fire", "users": ["U2"], "count": 1},
+        ],
+    }
+    (root / "social" / "2026-11-23.json").write_text(json.dumps([link]))
+
+    import_export(deps, root, "T0EXPORT1")
+
+    assert tally(db) == {(Kind.LINK, "U1", ""): 1, (Kind.LIKE, "U2", "U1"): 1}
+    with db.session() as session:
+        assert sorted(session.scalars(select(Reaction.reaction))) == ["fire", "tada"]
+
+
+def test_a_malformed_archive_is_refused_and_nothing_is_written(deps, db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    for source in (MALFORMED, zipped(MALFORMED, tmp_path / "bad.zip")):
+        with pytest.raises(ExportError, match=r"social/2026-11-11\.json: bad JSON at line \d+"):
+            import_export(deps, source, "T0EXPORT1")
+
+    assert counts(db) == dict.fromkeys(counts(db), 0)
+
+
+def test_an_import_stopped_half_way_leaves_nothing_behind(deps, db) -> None:  # type: ignore[no-untyped-def]
+    def interrupt(progress: ImportProgress) -> None:
+        if progress.files_done == 10:
+            raise KeyboardInterrupt  # Ctrl-C in the middle of the import
+
+    with pytest.raises(KeyboardInterrupt):
+        import_export(deps, SAMPLE_EXPORT, SAMPLE_TEAM_ID, on_progress=interrupt)
+
+    assert counts(db) == dict.fromkeys(counts(db), 0)
+
+
+def test_a_reply_to_a_link_imported_in_an_earlier_run_still_counts(deps, db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    def export(name: str, messages: list[dict]) -> Path:
+        root = tmp_path / name
+        (root / "social").mkdir(parents=True)
+        (root / "channels.json").write_text(json.dumps([{"id": "C1", "name": "social"}]))
+        (root / "social" / f"{name}.json").write_text(json.dumps(messages))
+        return root
+
+    link = {"type": "message", "user": "U1", "text": "<https://blog.example.com/a>", "ts": "1795424400.000100"}
+    comment = {
+        "type": "message",
+        "user": "U2",
+        "text": "This is the clearest explanation I have read",
+        "ts": "1795510800.000100",
+        "thread_ts": "1795424400.000100",
+        "parent_user_id": "U1",
+    }
+    import_export(deps, export("2026-11-23", [link]), "T0EXPORT1")
+    import_export(deps, export("2026-11-24", [comment]), "T0EXPORT1")
+
+    assert tally(db) == {(Kind.LINK, "U1", ""): 1, (Kind.COMMENT, "U2", "U1"): 1}
+
+
+# --- the command line --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_env(monkeypatch, database_url, db):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "LOG_LEVEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    return db
+
+
+def test_import_export_sample_from_the_command_line(cli_env, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["import-export", "--sample"]) == 0
+    first = capsys.readouterr()
+    assert main(["import-export", "--sample"]) == 0
+    second = capsys.readouterr()
+
+    assert first.out.startswith("Imported 77 messages from 19 day files in 3 channels into workspace T0SAMPLE")
+    assert "87 new entries" in first.out and "python -m bot report" in first.out
+    assert "nothing new (already imported)" in second.out
+    assert first.err == ""  # no progress bar when stderr is not a terminal
+
+
+def test_the_command_line_names_the_bad_file_and_writes_nothing(cli_env, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["import-export", str(MALFORMED), "--team", "T0EXPORT1"]) == 1
+
+    err = capsys.readouterr().err
+    assert err.startswith("Nothing was imported: social/2026-11-11.json: bad JSON at line")
+    assert counts(cli_env) == dict.fromkeys(counts(cli_env), 0)
+
+
+def test_the_command_line_asks_which_workspace(cli_env, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["import-export", str(SAMPLE_EXPORT)]) == 2
+    assert "add --team with your workspace id" in capsys.readouterr().err
+
+    assert main(["import-export"]) == 2
+    assert "or --sample" in capsys.readouterr().err

@@ -1,0 +1,110 @@
+"""URLs: what the ledger accepts, how it keys them for dedupe, and which platform they belong to."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.coach.kinds import Platform
+from bot.coach.urls import (
+    MAX_URL_LENGTH,
+    InvalidURL,
+    counterpart_of,
+    is_slack_internal,
+    platform_of,
+    unwrap_slack_link,
+    url_key,
+    validate_url,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("<https://x.com/ana/status/1|x.com/ana/status/1>", "https://x.com/ana/status/1"),
+        ("<https://example.org/post>", "https://example.org/post"),
+        ("https://example.org/post", "https://example.org/post"),
+    ],
+)
+def test_slack_wrapping_is_unwrapped(raw: str, expected: str) -> None:
+    assert unwrap_slack_link(raw) == expected
+    assert validate_url(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "ftp://example.org/file",
+        "javascript:alert(1)",
+        "https://",
+        "https://localhost/x",
+        "http://exa mple.org",
+        "https://x.com/a\x00b",
+        "https://x.com/a\tb",
+        "https://x.com:99999/",
+        "not a url",
+        "https://x.com/" + "a" * MAX_URL_LENGTH,
+    ],
+)
+def test_invalid_urls_are_refused_with_a_reason(raw: str) -> None:
+    with pytest.raises(InvalidURL) as raised:
+        validate_url(raw)
+    assert str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "platform"),
+    [
+        ("https://x.com/ana/status/1", Platform.X),
+        ("https://twitter.com/ana/status/1", Platform.X),
+        ("https://mobile.twitter.com/ana", Platform.X),
+        ("https://www.linkedin.com/posts/ana_activity-1", Platform.LINKEDIN),
+        ("https://facebook.com/acme/posts/1", Platform.FACEBOOK),
+        ("https://www.instagram.com/p/abc/", Platform.INSTAGRAM),
+        ("https://youtu.be/dQw4w9WgXcQ", Platform.YOUTUBE),
+        ("https://www.youtube.com/watch?v=1", Platform.YOUTUBE),
+        ("https://www.tiktok.com/@ana/video/1", Platform.TIKTOK),
+        ("https://mastodon.social/@ben/1123", Platform.MASTODON),
+        ("https://fosstodon.org/@carla@hachyderm.io/42", Platform.MASTODON),
+        ("https://blog.acme.dev/2026/11/why-we-reply", Platform.BLOG),
+        (None, Platform.NONE),
+    ],
+)
+def test_platform_is_inferred_from_the_host(url: str | None, platform: Platform) -> None:
+    assert platform_of(url) is platform
+
+
+def test_url_key_ignores_case_tracking_fragments_and_twitter_vs_x() -> None:
+    a = url_key("https://Twitter.com/ana/status/1?utm_source=news&s=20#reply")
+    b = url_key("http://www.x.com/ana/status/1/")
+    assert a == b == "https://x.com/ana/status/1"
+    assert url_key("https://blog.acme.dev/p?id=2") != url_key("https://blog.acme.dev/p?id=3")
+
+
+def test_counterpart_is_the_person_not_the_post() -> None:
+    assert counterpart_of("https://x.com/Ana/status/1") == counterpart_of("https://twitter.com/ana/status/2")
+    assert counterpart_of("https://mastodon.social/@ben/1") == "mastodon.social/@ben"
+    assert counterpart_of("https://www.linkedin.com/in/carla-m/") == "linkedin.com/in/carla-m"
+    assert counterpart_of("https://blog.acme.dev/post") == "blog.acme.dev"
+    assert counterpart_of(None) == ""
+
+
+def test_slack_archive_links_are_internal() -> None:
+    assert is_slack_internal("https://acme-social.slack.com/archives/C1/p1763900000000100")
+    assert is_slack_internal("https://slack.com/help")
+    assert not is_slack_internal("https://notslack.com/")
+
+
+@given(st.text(max_size=300))
+def test_validate_url_either_returns_a_safe_url_or_refuses(raw: str) -> None:
+    try:
+        url = validate_url(raw)
+    except InvalidURL:
+        return
+    assert url.lower().startswith(("http://", "https://"))
+    assert len(url) <= MAX_URL_LENGTH
+    assert not any(ord(ch) < 0x21 for ch in url)
+    url_key(url)
+    platform_of(url)
+    counterpart_of(url)
