@@ -202,13 +202,13 @@ def import_once(export: Path, database_url: str) -> None:
     sys.path.insert(0, str(ROOT))
     from bot.config import Settings
     from bot.deps import Deps
-    from bot.runtime import open_database
+    from bot.import_export import bulk_database
     from bot.services.export_import import import_export
     from bot.store.database import migrate
 
     settings = Settings(database_url=database_url)
     migrate(database_url)
-    deps = Deps(settings=settings, db=open_database(settings))
+    deps = Deps(settings=settings, db=bulk_database(settings))  # what `python -m bot import-export` opens
     started = time.perf_counter()
     report = import_export(deps, export, "T0BENCH01")
     seconds = time.perf_counter() - started

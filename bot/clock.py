@@ -19,13 +19,14 @@ from slack_sdk import WebClient
 
 from bot.config import WHERE_TO_GET, ConfigError, Settings
 from bot.deps import Deps
-from bot.services.clock import run_due
+from bot.services.clock import replay_stored_events, run_due
 from bot.services.deliveries import Delivered
 from bot.slack.client import make_web_client
 
 log = logging.getLogger(__name__)
 
 LONGEST_WAIT_SECONDS = 60.0
+REPLAY_EVERY_MINUTES = 5  # stored events a crash left unprocessed are applied within minutes
 
 
 class Ticker:
@@ -38,10 +39,18 @@ class Ticker:
         self.scheduler.every().minute.at(":00").do(self._run_tick)
 
     def _run_tick(self) -> None:
+        self._run_safely(self._tick, "clock tick")
+
+    @staticmethod
+    def _run_safely(job: Callable[[], object], what: str) -> None:
         try:
-            self._tick()
+            job()
         except Exception:
-            log.exception("clock tick failed; the next one will catch up")
+            log.exception("%s failed; the next one will catch up", what)
+
+    def every_minutes(self, minutes: int, job: Callable[[], object]) -> None:
+        """Also run `job` every `minutes` (housekeeping that is not tied to an instant)."""
+        self.scheduler.every(minutes).minutes.do(self._run_safely, job, "clock housekeeping")
 
     def run(self) -> None:
         """Tick until stopped; blocks the calling thread."""
@@ -62,7 +71,9 @@ class Ticker:
 
 
 def clock_ticker(deps: Deps, client: WebClient) -> Ticker:
-    return Ticker(lambda: run_due(deps, client, deps.now()))
+    ticker = Ticker(lambda: run_due(deps, client, deps.now()))
+    ticker.every_minutes(REPLAY_EVERY_MINUTES, lambda: replay_stored_events(deps, client))
+    return ticker
 
 
 def require_bot_token(settings: Settings) -> None:

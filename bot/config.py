@@ -79,7 +79,7 @@ def _missing_message(missing: list[str]) -> str:
     lines += [
         "Put them in a .env file beside the project (see .env.example) or in the environment.",
         "No Slack app yet? Try the bot offline first:",
-        "  python -m bot import-export --sample && python -m bot report",
+        "  python -m bot import-export --sample && python -m bot report --period all",
     ]
     return "\n".join(lines)
 
@@ -181,7 +181,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
 
 def configure_logging(settings: Settings) -> None:
     """Log to stderr at the configured level (Heroku-style platforms collect stderr)."""
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    level = getattr(logging, settings.log_level)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic narrates every migration step and plugin at INFO: only worth seeing when debugging.
+    logging.getLogger("alembic").setLevel(max(level, logging.WARNING) if level > logging.DEBUG else level)

@@ -25,12 +25,12 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.coach.kinds import Kind
+from bot.coach.scoring import TARGET_RATIO_BOUNDS, WEIGHT_BOUNDS, InvalidScoringRules, ScoringRules
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
-TARGET_BOUNDS = (0.5, 20.0)
+TARGET_BOUNDS = TARGET_RATIO_BOUNDS  # one source: the scoring model decides what it can honour
 WAITING_HOURS_BOUNDS = (1, 168)
-WEIGHT_BOUNDS = (0.0, 20.0)
 
 TARGET_PRESETS: Mapping[str, float] = MappingProxyType(
     {"4-1-1": 4.0, "5-3-2": 2.3, "rule-of-thirds": 2.0, "80/20": 4.0}
@@ -284,7 +284,16 @@ def _apply_weight(s: TeamSettings, value: str) -> TeamSettings:
         raise _Invalid(f"“{points}” isn't a number of points.")
     _between(float(points), WEIGHT_BOUNDS, "Points")
     weights[kind] = float(points)
-    return replace(s, weights=weights)
+    return _scorable(replace(s, weights=weights))
+
+
+def _scorable(s: TeamSettings) -> TeamSettings:
+    """Refuse weights the scoring model cannot honour together (e.g. a post worth as much as a reply)."""
+    try:
+        ScoringRules.from_settings(s.weights, s.target_ratio)
+    except InvalidScoringRules as error:
+        raise _Invalid(str(error)) from None
+    return s
 
 
 def _apply_admins(s: TeamSettings, value: str) -> TeamSettings:

@@ -92,7 +92,10 @@ def import_export(
         users = archive.users()
         channels = archive.channels()
         day_files = archive.day_files()
-        with deps.db.session() as session, q.bulk_writes(session):
+        with deps.db.session() as session:
+            # Bulk statements (thousands of rows each) cost more to cache than to compile, and a cache full
+            # of them grows memory with the export: this transaction compiles without the cache.
+            session.connection(execution_options={"compiled_cache": None})
             team = ensure_team(session, team_id, now)
             q.upsert_members(session, _member_rows(team_id, users, deps))
             for channel in channels:

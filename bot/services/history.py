@@ -113,6 +113,7 @@ def backfill_channel(
 
     def write() -> None:
         with deps.db.session() as session:
+            session.connection(execution_options={"compiled_cache": None})  # page-sized bulk statements
             batch.flush(session)
 
     parents = ThreadParents(stored_parent)

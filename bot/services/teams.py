@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.coach.settings import TeamSettings
-from bot.store.models import Activity, Channel, Delivery, InboundEvent, Member, Team
+from bot.store.models import Base, Team
 from bot.store.upsert import insert_or_ignore
 
 
@@ -19,9 +19,14 @@ def ensure_team(session: Session, team_id: str, now: datetime) -> Team:
 
 
 def forget_team(session: Session, team_id: str) -> None:
-    """Delete everything we keep about a workspace (Slack's guidance on app_uninstalled/tokens_revoked)."""
-    for model in (Activity, Delivery, Member, Channel, InboundEvent):
-        session.execute(delete(model).where(model.team_id == team_id))
+    """Delete everything we keep about a workspace (Slack's guidance on app_uninstalled/tokens_revoked).
+
+    Every table keyed by team_id is emptied explicitly, children first, rather than trusting ON DELETE
+    CASCADE alone, so a table added later is forgotten too and the deletion never depends on pragmas.
+    """
+    for table in reversed(Base.metadata.sorted_tables):
+        if "team_id" in table.c:
+            session.execute(delete(table).where(table.c.team_id == team_id))
     session.execute(delete(Team).where(Team.id == team_id))
 
 

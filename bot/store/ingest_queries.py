@@ -6,13 +6,12 @@ own their transactions. Ledger rows still go in and out through `bot.store.ledge
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -172,23 +171,6 @@ def bot_user_ids(session: Session, team_id: str) -> frozenset[str]:
 def opted_out_user_ids(session: Session, team_id: str) -> frozenset[str]:
     """Members who asked not to be tracked: nothing they do in Slack is stored."""
     return frozenset(session.scalars(select(Member.user_id).where(Member.team_id == team_id, Member.opted_out)))
-
-
-@contextmanager
-def bulk_writes(session: Session, cache_mib: int = 64) -> Iterator[None]:
-    """Give SQLite a bigger page cache while one transaction writes a whole export (indexes stay in memory).
-
-    Only the cache changes: durability settings are left alone. PostgreSQL needs nothing here.
-    """
-    if session.get_bind().dialect.name != "sqlite":
-        yield
-        return
-    previous = session.execute(text("PRAGMA cache_size")).scalar_one()
-    session.execute(text(f"PRAGMA cache_size=-{int(cache_mib) * 1024}"))
-    try:
-        yield
-    finally:
-        session.execute(text(f"PRAGMA cache_size={int(previous)}"))
 
 
 # --- stored events (store before ack) --------------------------------------------------------------

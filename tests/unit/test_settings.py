@@ -220,10 +220,10 @@ def test_waiting_hours_rejects_other_values(value: str, problem: str) -> None:
 
 
 def test_weight_overrides_one_kind_and_goes_back_to_default() -> None:
-    changed = apply_setting(DEFAULTS, "weight", "reply 3")
+    changed = apply_setting(DEFAULTS, "weight", "reply 7")
     changed = apply_setting(changed, "weight", "LIKE 0")
     changed = apply_setting(changed, "weight", "answer 20")
-    assert dict(changed.weights) == {Kind.REPLY: 3.0, Kind.LIKE: 0.0, Kind.ANSWER: 20.0}
+    assert dict(changed.weights) == {Kind.REPLY: 7.0, Kind.LIKE: 0.0, Kind.ANSWER: 20.0}
     assert dict(apply_setting(changed, "weight", "reply default").weights) == {"like": 0.0, "answer": 20.0}
     assert dict(DEFAULTS.weights) == {}
 
@@ -317,7 +317,7 @@ def _configured() -> TeamSettings:
         ("quiet-days", "none"),
         ("target", "2.5"),
         ("waiting-hours", "48"),
-        ("weight", "reply 3"),
+        ("weight", "reply 7"),
         ("weight", "like 0.25"),
         ("admins", "add <@U2|ben> <@U1|ana>"),
     ]:
@@ -335,7 +335,7 @@ def test_describe_shows_changes_with_mentions_slack_renders() -> None:
         ("quiet-days", "none"),
         ("target", "2.5:1"),
         ("waiting-hours", "48 hours"),
-        ("weight", "like 0.25, reply 3 (others default)"),
+        ("weight", "like 0.25, reply 7 (others default)"),
         ("admins", "<@U1>, <@U2>"),
     ]
 
@@ -361,7 +361,7 @@ def test_to_dict_is_plain_and_stable() -> None:
         "quiet_days": [],
         "target_ratio": 2.5,
         "waiting_hours": 48,
-        "weights": {"like": 0.25, "reply": 3.0},
+        "weights": {"like": 0.25, "reply": 7.0},
         "coach_admins": ["U1", "U2"],
     }
 
@@ -370,3 +370,13 @@ def test_from_dict_fills_missing_keys_with_defaults_and_ignores_unknown_ones() -
     assert TeamSettings.from_dict({}) == DEFAULTS
     loaded = TeamSettings.from_dict({"timezone": "Europe/Madrid", "summary_time": "08:00", "colour": "blue"})
     assert loaded == TeamSettings(timezone="Europe/Madrid", summary_time=time(8, 0))
+
+
+def test_weights_the_scoring_cannot_honour_are_refused_with_its_reason() -> None:
+    """A post worth as much as a reply would let broadcasting win: settings refuse what scoring refuses."""
+    from bot.coach.settings import SettingError, TeamSettings, apply_setting
+
+    with pytest.raises(SettingError) as raised:
+        apply_setting(TeamSettings(), "weight", "post 5")
+    assert "weight" in str(raised.value)
+    assert apply_setting(TeamSettings(), "weight", "post 1").weights == {"post": 1.0}

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from bot.coach.kinds import Kind, Platform
 from bot.store.models import Channel
+from bot.store.waiting import waiting_links
 from tests.slack_events import (
     ANA,
     BEN,
@@ -23,6 +24,7 @@ from tests.slack_events import (
     unfurled,
 )
 from tests.slack_requests import SlackDriver
+from tests.slack_stub import TEAM_ID
 
 POST = "https://x.com/ana/status/1861"
 BLOG = "https://blog.example.com/launch-week"
@@ -205,13 +207,18 @@ def test_a_redelivered_event_is_never_counted_twice(driver: SlackDriver, db) -> 
     assert tally(db) == {(Kind.LINK, ANA, ""): 1, (Kind.COMMENT, BEN, ANA): 1}
 
 
-def test_links_in_private_channels_count_but_are_marked_private(driver: SlackDriver, db) -> None:  # type: ignore[no-untyped-def]
+def test_links_in_private_channels_count_but_never_reach_public_lists(driver: SlackDriver, db, clock) -> None:  # type: ignore[no-untyped-def]
     link = share(driver, channel=PRIVATE)
     reply(driver, BEN, "Nice work, the examples really help", link)
+    share(driver, text=f"Public one <{BLOG}>", user=CARLA, ts="1795424500.000100")
 
     rows = ledger(db)
-    assert {row.kind for row in rows} == {Kind.LINK, Kind.COMMENT}
-    assert all(row.is_private for row in rows)
+    assert {(row.kind, row.is_private) for row in rows if row.channel_id == PRIVATE} == {
+        (Kind.LINK, True),
+        (Kind.COMMENT, True),
+    }
     with db.session() as session:
         channel = session.scalars(select(Channel).where(Channel.channel_id == PRIVATE)).one()
+        public = waiting_links(session, TEAM_ID, clock.now, 24, public_only=True, limit=10)
     assert channel.is_private
+    assert [(item.user_id, item.url) for item in public] == [(CARLA, BLOG)]

@@ -1,0 +1,106 @@
+"""The Procfile's web process and `python -m bot serve`: gunicorn really serves /healthz and signed commands."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.slack_requests import SIGNING_SECRET, SlackDriver, sign
+from tests.slack_stub import SlackStub
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _procfile(process: str) -> str:
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() == process:
+            return command.strip()
+    raise AssertionError(f"Procfile has no {process} process")
+
+
+def _wait_for(url: str, process: subprocess.Popen, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited early: {process.stderr.read() if process.stderr else ''}")
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            time.sleep(0.1)
+    raise AssertionError(f"{url} never answered")
+
+
+@pytest.fixture(params=["procfile-web", "python-m-bot-serve"])
+def server(request, database_url: str, slack: SlackStub, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    port = _free_port()
+    env = {
+        "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "1",
+        "DATABASE_URL": database_url,
+        "SLACK_API_URL": slack.url,
+        "SLACK_BOT_TOKEN": "xoxb-0000000000-test-token",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "LOG_LEVEL": "WARNING",
+    }
+    if request.param == "procfile-web":
+        command = ["bash", "-c", "exec " + _procfile("web").replace("0.0.0.0", "127.0.0.1")]
+    else:
+        command = [sys.executable, "-m", "bot", "serve", "--port", str(port)]
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_gunicorn_serves_health_and_a_signed_slash_command(server: str, slack: SlackStub) -> None:
+    with urllib.request.urlopen(server + "/healthz", timeout=5) as response:
+        assert response.status == 200
+
+    body = SlackDriver(wsgi_app=None, stub=slack).command_body("help", user="U0ANA00001")
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": sign(body, timestamp),
+    }
+    status, answer = _post(server + "/slack/events", body, headers)
+    assert status == 200
+    assert b"/coach log" in answer
+
+    status, _ = _post(server + "/slack/events", body, {**headers, "X-Slack-Signature": "v0=" + "0" * 64})
+    assert status == 401
+    status, _ = _post(server + "/slack/events", body, {**headers, "X-Slack-Request-Timestamp": "soon"})
+    assert status == 401
