@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///coach.db"
 DEFAULT_PORT = 3000
+DEFAULT_WEB_CONCURRENCY = 2  # gunicorn worker processes (each with 4 threads); Heroku sets WEB_CONCURRENCY
 APP_SETTINGS_PAGE = "https://api.slack.com/apps (your More Social app, created from manifest.yml)"
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -52,6 +53,7 @@ class Settings:
     slack_client_id: str | None = None
     slack_client_secret: str | None = None
     port: int = DEFAULT_PORT
+    web_concurrency: int = DEFAULT_WEB_CONCURRENCY
     log_level: str = "INFO"
 
     @property
@@ -142,6 +144,15 @@ def _port(environ: Mapping[str, str]) -> int:
     return int(raw)
 
 
+def _web_concurrency(environ: Mapping[str, str]) -> int:
+    raw = _clean(environ, "WEB_CONCURRENCY")
+    if raw is None:
+        return DEFAULT_WEB_CONCURRENCY
+    if not raw.isdigit() or not 0 < int(raw) <= 64:
+        raise ConfigError(f"WEB_CONCURRENCY must be a number of worker processes from 1 to 64, not {raw!r}.")
+    return int(raw)
+
+
 def _log_level(environ: Mapping[str, str]) -> str:
     raw = (_clean(environ, "LOG_LEVEL") or "INFO").upper()
     if raw not in LOG_LEVELS:
@@ -175,6 +186,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         slack_client_id=client_id,
         slack_client_secret=client_secret,
         port=_port(environ),
+        web_concurrency=_web_concurrency(environ),
         log_level=_log_level(environ),
     )
 

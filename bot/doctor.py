@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TextIO
 
 from slack_sdk.errors import SlackApiError
@@ -54,11 +55,11 @@ def run_doctor(settings: Settings, out: TextIO) -> int:
         db.dispose()
 
     if settings.slack_bot_token:
-        failures += _check_token(settings, report)
+        _check_token(settings, report)
     return 1 if failures else 0
 
 
-def _check_token(settings: Settings, report) -> int:
+def _check_token(settings: Settings, report: Callable[[str, str], None]) -> None:
     client = make_web_client(settings)
     try:
         response = client.auth_test()
@@ -67,10 +68,10 @@ def _check_token(settings: Settings, report) -> int:
             FAIL,
             f"auth.test refused the bot token ({error.response.get('error')}): {WHERE_TO_GET['SLACK_BOT_TOKEN']}",
         )
-        return 0
+        return
     except Exception as error:
         report(FAIL, f"could not reach Slack at {settings.slack_api_url}: {error}")
-        return 0
+        return
     report(OK, f"bot token works: {response.get('user')} in {response.get('team')} ({response.get('team_id')})")
     granted = {s.strip() for s in (response.headers.get("x-oauth-scopes") or "").split(",") if s.strip()}
     wanted = manifest_facts(load_manifest(MANIFEST_PATH)).bot_scopes if MANIFEST_PATH.exists() else frozenset()
@@ -81,4 +82,3 @@ def _check_token(settings: Settings, report) -> int:
         report(FAIL, f"the bot token lacks scopes from manifest.yml: {', '.join(missing)} — reinstall the app")
     else:
         report(OK, "the bot token has every scope manifest.yml asks for")
-    return 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -25,11 +24,11 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return build_wsgi_app(self._settings)
 
 
-def gunicorn_options(port: int) -> dict[str, Any]:
+def gunicorn_options(settings: Settings, port: int) -> dict[str, Any]:
     """Threads keep slash commands answered while another request waits on Slack or the database."""
     return {
         "bind": f"0.0.0.0:{port}",
-        "workers": int(os.environ.get("WEB_CONCURRENCY", "2")),
+        "workers": settings.web_concurrency,
         "threads": 4,
         "timeout": 30,
         "accesslog": "-",
@@ -38,5 +37,5 @@ def gunicorn_options(port: int) -> dict[str, Any]:
 
 
 def serve(settings: Settings, port: int) -> int:
-    _Gunicorn(settings, gunicorn_options(port)).run()
+    _Gunicorn(settings, gunicorn_options(settings, port)).run()
     return 0

@@ -9,14 +9,15 @@ replaces the entries of that (channel, ts) whose keys start with one of `MESSAGE
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.coach.kinds import Kind, Platform
-from bot.coach.urls import SLACK_LINK, InvalidURL, is_slack_internal, platform_of, url_key, validate_url
+from bot.coach.urls import SLACK_LINK, InvalidURL, read_link
 
 SUBSTANTIVE_REPLY_WORDS = 4
 MAX_SOURCE_KEY_LENGTH = 255
@@ -74,7 +75,14 @@ class LedgerEntry:
 
 def ts_to_datetime(ts: str) -> datetime:
     """Return a Slack ts ("1763900000.000100") as an aware UTC datetime, exactly (no float rounding)."""
-    match = _TS.fullmatch(ts) if isinstance(ts, str) else None
+    if not isinstance(ts, str):
+        raise ValueError(f"not a Slack timestamp: {ts!r}")
+    return _parse_ts(ts)
+
+
+@functools.lru_cache(maxsize=1024)  # a message's ts is read again for each reaction on it
+def _parse_ts(ts: str) -> datetime:
+    match = _TS.fullmatch(ts)
     if match is None:
         raise ValueError(f"not a Slack timestamp: {ts!r}")
     seconds, fraction = match.groups()
@@ -86,18 +94,51 @@ def _unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def _block_link_urls(blocks: object) -> Iterator[str]:
-    """Yield the `url` of every rich_text `link` element, however deeply sections, quotes and lists nest."""
+def _is_mapping(value: object) -> bool:
+    return isinstance(value, (dict, Mapping))  # dict first: nearly all of them, and the cheap test
+
+
+def _block_link_urls(blocks: object) -> list[str]:
+    """Return the `url` of every rich_text `link` element, however deeply sections, quotes and lists nest."""
+    urls: list[str] = []
     if not isinstance(blocks, list):
-        return
-    stack = [block for block in reversed(blocks) if isinstance(block, Mapping) and block.get("type") == "rich_text"]
+        return urls
+    stack = [block for block in reversed(blocks) if _is_mapping(block) and block.get("type") == "rich_text"]
     while stack:
         element = stack.pop()
-        if element.get("type") == "link" and isinstance(element.get("url"), str):
-            yield element["url"]
+        if not _is_mapping(element):
+            continue
+        if element.get("type") == "link":
+            url = element.get("url")
+            if isinstance(url, str):
+                urls.append(url)
         children = element.get("elements")
         if isinstance(children, list):
-            stack.extend(child for child in reversed(children) if isinstance(child, Mapping))
+            stack.extend(reversed(children))
+    return urls
+
+
+def _shared_links(message: Mapping) -> list[tuple[str, str, Platform]]:
+    """The message's distinct web links as (url, url_key, platform), in order (see links_in)."""
+    text = message.get("text")
+    candidates = (
+        [_unescape(m.group(1)) for m in SLACK_LINK.finditer(text)] if isinstance(text, str) and "<" in text else []
+    )
+    candidates.extend(_block_link_urls(message.get("blocks")))
+    if not candidates:
+        return []
+    seen: set[str] = set()
+    links: list[tuple[str, str, Platform]] = []
+    for candidate in dict.fromkeys(candidates):  # text and blocks usually repeat each link verbatim
+        try:
+            url, key, platform, internal = read_link(candidate)
+        except InvalidURL:
+            continue
+        if key in seen or internal:
+            continue
+        seen.add(key)
+        links.append((url, key, platform))
+    return links
 
 
 def links_in(message: Mapping) -> list[str]:
@@ -106,22 +147,7 @@ def links_in(message: Mapping) -> list[str]:
     Attachments are skipped on purpose: they are unfurls of links already in the text, added later by a
     message_changed event. Slack's own links and anything but http(s) are not social output.
     """
-    text = message.get("text")
-    candidates = [_unescape(m.group(1)) for m in SLACK_LINK.finditer(text)] if isinstance(text, str) else []
-    candidates.extend(_block_link_urls(message.get("blocks")))
-    seen: set[str] = set()
-    links: list[str] = []
-    for candidate in dict.fromkeys(candidates):  # text and blocks usually repeat each link verbatim
-        try:
-            url = validate_url(candidate)
-        except InvalidURL:
-            continue
-        key = url_key(url)
-        if key in seen or is_slack_internal(url):
-            continue
-        seen.add(key)
-        links.append(url)
-    return links
+    return [url for url, _key, _platform in _shared_links(message)]
 
 
 def is_human_message(message: Mapping, bot_user_id: str | None) -> bool:
@@ -144,7 +170,10 @@ def is_substantive(text: str, min_words: int = SUBSTANTIVE_REPLY_WORDS) -> bool:
     """
     if not isinstance(text, str):
         return False
-    plain = _unescape(_EMOJI_CODE.sub(" ", _ANGLE_TOKEN.sub(" ", text)))
+    plain = _ANGLE_TOKEN.sub(" ", text) if "<" in text else text
+    plain = _unescape(_EMOJI_CODE.sub(" ", plain) if ":" in plain else plain)
+    if plain.isascii():  # no script written without spaces: only words count
+        return len(_WORD.findall(plain)) >= min_words
     unspaced = len(_UNSPACED.findall(plain))
     return unspaced + len(_WORD.findall(_UNSPACED.sub(" ", plain))) >= min_words
 
@@ -175,20 +204,25 @@ def entries_for_message(
         return []
     author: str = message["user"]
     ts = message.get("ts")
-    try:
-        occurred_at = ts_to_datetime(ts)
-    except ValueError:
-        return []
-    entries: list[LedgerEntry] = []
     thread_ts = message.get("thread_ts")
-    if (
+    is_engagement = (
         isinstance(thread_ts, str)
         and thread_ts != ts
         and parent is not None
         and parent.ts == thread_ts
         and parent.has_links
         and parent.user_id != author
-    ):
+    )
+    links = _shared_links(message)
+    if not (is_engagement or links):
+        return []  # most messages: no need to read the timestamp
+    try:
+        occurred_at = ts_to_datetime(ts)
+    except ValueError:
+        return []
+    entries: list[LedgerEntry] = []
+    if is_engagement:
+        assert parent is not None
         entries.append(
             LedgerEntry(
                 kind=Kind.COMMENT if is_substantive(message.get("text"), min_words) else Kind.LIKE,
@@ -205,8 +239,7 @@ def entries_for_message(
                 source_key=f"reply:{channel.channel_id}:{ts}",
             )
         )
-    for url in links_in(message):
-        key = url_key(url)
+    for url, key, platform in links:
         entries.append(
             LedgerEntry(
                 kind=Kind.LINK,
@@ -218,7 +251,7 @@ def entries_for_message(
                 thread_ts=None,
                 url=url,
                 url_key=key,
-                platform=platform_of(url),
+                platform=platform,
                 private=channel.is_private,
                 source_key=_link_source_key(channel.channel_id, ts, key),
             )

@@ -29,9 +29,6 @@ class Period:
     start: datetime
     end: datetime
 
-    def contains(self, instant: datetime) -> bool:
-        return self.start <= instant < self.end
-
 
 def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)

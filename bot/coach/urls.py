@@ -7,7 +7,7 @@ Two people (or one person twice) sharing `https://X.com/ana/status/1?utm_source=
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.coach.kinds import Platform
 
@@ -34,6 +34,9 @@ _PLATFORM_HOSTS: dict[str, Platform] = {
     "slack.com": Platform.SLACK,
 }
 _MASTODON_PATH = re.compile(r"^/@[A-Za-z0-9_.]+(?:@[A-Za-z0-9.-]+)?(?:/|$)")
+# What validate_url refuses inside a URL: whitespace (as str.isspace() sees it), control characters, DEL.
+_UNSAFE_CHARACTER = re.compile(r"[\s\x00-\x20\x7f]")
+_HOST_PREFIXES = ("www.", "m.", "mobile.")
 
 
 class InvalidURL(ValueError):
@@ -42,52 +45,84 @@ class InvalidURL(ValueError):
 
 def unwrap_slack_link(text: str) -> str:
     """Return the URL inside Slack's `<url|label>` or `<url>` wrapping, or `text` unchanged."""
-    match = _WRAPPED.match(text.strip())
-    return match.group(1) if match else text.strip()
+    text = text.strip()
+    match = _WRAPPED.match(text) if text[:1] == "<" else None
+    return match.group(1) if match else text
 
 
 def validate_url(raw: str) -> str:
     """Return the URL if it is an http(s) URL with a host and at most 2048 characters; else raise."""
     url = unwrap_slack_link(raw)
+    _validated_parts(url)
+    return url
+
+
+def _validated_parts(url: str) -> tuple[SplitResult, str, int | None]:
+    """Split a URL and check it (see validate_url); return the parts with its host name and port."""
     if len(url) > MAX_URL_LENGTH:
         raise InvalidURL(f"that link is {len(url)} characters long; links can be at most {MAX_URL_LENGTH}.")
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a malformed port
+        port = parts.port  # raises ValueError for a malformed port
     except ValueError as exc:
         raise InvalidURL("that doesn't look like a web address.") from exc
     if parts.scheme.lower() not in ("http", "https"):
         raise InvalidURL("links need to start with http:// or https://.")
     host = parts.hostname or ""
-    if not host or "." not in host.strip(".") or any(ch.isspace() or ord(ch) < 0x21 or ord(ch) == 0x7F for ch in url):
+    if not host or "." not in host.strip(".") or _UNSAFE_CHARACTER.search(url):
         raise InvalidURL("that doesn't look like a web address.")
-    return url
+    return parts, host, port
 
 
-def host_of(url: str) -> str:
-    """Return the URL's lower-case host without a leading `www.` or `m.`."""
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
-    for prefix in ("www.", "m.", "mobile."):
+def read_link(raw: str) -> tuple[str, str, Platform, bool]:
+    """Return (validate_url, url_key, platform_of, is_slack_internal) of a link, splitting it only once.
+
+    What a shared link needs, at the cost of one parse (an export holds millions of them). Raises
+    InvalidURL as validate_url does.
+    """
+    url = unwrap_slack_link(raw)
+    parts, hostname, port = _validated_parts(url)
+    host = _bare(hostname)
+    return url, _key(parts, host, port), _platform(parts, host), _is_internal(host)
+
+
+def _bare_host(parts: SplitResult) -> str:
+    return _bare(parts.hostname)
+
+
+def _bare(hostname: str | None) -> str:
+    host = (hostname or "").lower().rstrip(".")
+    for prefix in _HOST_PREFIXES:
         if host.startswith(prefix):
             host = host[len(prefix) :]
     return host
 
 
-def _canonical_host(url: str) -> str:
-    """The host one platform is known by, whichever of its domains a link used."""
-    host = host_of(url)
-    return "x.com" if host == "twitter.com" else host
+def host_of(url: str) -> str:
+    """Return the URL's lower-case host without a leading `www.` or `m.`."""
+    return _bare_host(urlsplit(url))
 
 
 def platform_of(url: str | None) -> Platform:
     """Infer the social platform from the URL's host (Mastodon from its `/@user` paths)."""
     if not url:
         return Platform.NONE
-    host = host_of(url)
-    for known, platform in _PLATFORM_HOSTS.items():
-        if host == known or host.endswith("." + known):
+    parts = urlsplit(url)
+    return _platform(parts, _bare_host(parts))
+
+
+def _platform(parts: SplitResult, host: str) -> Platform:
+    # The host or any parent domain of it: no known host is a parent domain of another, so one can match.
+    domain = host
+    while True:
+        platform = _PLATFORM_HOSTS.get(domain)
+        if platform is not None:
             return platform
-    if _MASTODON_PATH.match(urlsplit(url).path or ""):
+        dot = domain.find(".")
+        if dot < 0:
+            break
+        domain = domain[dot + 1 :]
+    if _MASTODON_PATH.match(parts.path or ""):
         return Platform.MASTODON
     return Platform.BLOG
 
@@ -95,21 +130,33 @@ def platform_of(url: str | None) -> Platform:
 def url_key(url: str) -> str:
     """Return the URL in a canonical form for dedupe: lower-case host, no fragment, no tracking params."""
     parts = urlsplit(url)
-    host = _canonical_host(url)
-    if parts.port and parts.port not in (80, 443):
-        host = f"{host}:{parts.port}"
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith("utm_") and k.lower() not in _TRACKING_PARAMS
-    ]
+    return _key(parts, _bare_host(parts), parts.port)
+
+
+def _key(parts: SplitResult, host: str, port: int | None) -> str:
+    if host == "twitter.com":  # one platform, whichever of its domains a link used
+        host = "x.com"
+    if port and port not in (80, 443):
+        host = f"{host}:{port}"
+    query = ""
+    if parts.query:
+        query = urlencode(
+            [
+                (k, v)
+                for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                if not k.lower().startswith("utm_") and k.lower() not in _TRACKING_PARAMS
+            ]
+        )
     path = parts.path.rstrip("/") or ""
-    return urlunsplit(("https", host, path, urlencode(query), ""))
+    return urlunsplit(("https", host, path, query, ""))
 
 
 def is_slack_internal(url: str) -> bool:
     """Slack's own links (message archives, files, workspace pages) are not social output."""
-    host = host_of(url)
+    return _is_internal(host_of(url))
+
+
+def _is_internal(host: str) -> bool:
     return host == "slack.com" or host.endswith(".slack.com") or host.endswith(".slack-gov.com")
 
 
@@ -120,7 +167,9 @@ def counterpart_of(url: str | None) -> str:
     """
     if not url:
         return ""
-    host = _canonical_host(url)
+    host = host_of(url)
+    if host == "twitter.com":
+        host = "x.com"
     segments = [s for s in urlsplit(url).path.split("/") if s]
     if not segments:
         return host

@@ -8,3 +8,10 @@ class Refusal(Exception):
 
     Slack surfaces show `str(refusal)` ephemerally; nothing was changed.
     """
+
+
+class EventNotStored(Exception):
+    """An Events API delivery could not be stored, so it must not be acknowledged.
+
+    Slack redelivers an event it did not get a 2xx for; answering 200 here would lose it for good.
+    """

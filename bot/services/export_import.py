@@ -1,32 +1,58 @@
 """Import a Slack workspace export (the .zip or its folder) into the ledger, as the live bot would have counted it.
 
-The whole archive is validated first, so a malformed one is refused with the file named and nothing
-written; then it is streamed one day file at a time (memory stays flat however big the export) and
-written in batches inside ONE transaction, so an import that fails half-way leaves nothing behind.
+Everything happens in ONE transaction: the export is read once, a day file at a time, and a malformed file
+rolls back everything written before it (the error names the file), so an import that fails or is stopped
+half-way leaves nothing behind. Memory stays flat however big the export: day files are read one at a time,
+in a second process when the export is big enough to pay for one (`bot.services.export_reader`), and rows
+are written in batches.
+
+A big import writes its rows with one executemany per batch and keeps the team's standings rollups set-based
+(`BulkLedger`); a small one into a team that already holds a big ledger keeps them on write instead, row by
+row, which then costs less (`bulk_is_cheaper`).
 Importing the same export twice changes nothing: every row has the source_key live events would give it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.coach.messages import ChannelContext, ParentMessage
+from bot.coach.kinds import Kind
 from bot.deps import Deps
 from bot.services.export_archive import ExportArchive, ExportChannel, ExportError, ExportUser
-from bot.services.ingest import LedgerBatch, ThreadParents, oldest_first
+from bot.services.export_reader import (
+    CHANNEL,
+    COUNTERPART,
+    USER,
+    DayRows,
+    ReadingPlan,
+    Reply,
+    read_day_files,
+    read_in_another_process,
+)
 from bot.services.teams import ensure_team, team_settings
 from bot.store import ingest_queries as q
-from bot.store.models import Team
+from bot.store.ledger import ACTIVITY_COLUMNS, BulkLedger, bulk_is_cheaper, driver_name, insert_activities
+from bot.store.models import Activity, Team
 
 SAMPLE_EXPORT = Path(__file__).resolve().parents[1] / "data" / "sample_export"
 SAMPLE_TEAM_ID = "T0SAMPLE"
 # Rows buffered before a write: big enough for few round trips, small enough to keep memory flat.
 FLUSH_ROWS = 6000
+# An export this big (its day files' JSON) is read in a second process; a smaller one reads faster than
+# that process starts.
+SEPARATE_READER_BYTES = 8_000_000
+# About this much day-file JSON per ledger row in a busy workspace's export: the size estimate that picks
+# how the rollups are kept before the export has been read.
+EXPORT_BYTES_PER_ROW = 1250
 
 __all__ = ["SAMPLE_EXPORT", "SAMPLE_TEAM_ID", "ExportError", "ImportProgress", "ImportReport", "import_export"]
 
@@ -84,66 +110,139 @@ def import_export(
     team_id: str,
     *,
     on_progress: Callable[[ImportProgress], None] | None = None,
+    separate_reader: bool | None = None,
+    in_bulk: bool | None = None,
 ) -> ImportReport:
-    """Validate the export at `path`, then import it for `team_id`; raise ExportError (nothing written) if malformed."""
+    """Import the export at `path` for `team_id`; raise ExportError (nothing written) if it is malformed.
+
+    `separate_reader` and `in_bulk` choose how (a second reading process; `BulkLedger` rather than
+    `insert_activities`); None, the default, picks by the size of the export and of the team's ledger.
+    """
+    path = Path(path)
     now = deps.now()
-    with ExportArchive(Path(path)) as archive:
-        archive.validate()
+    with ExportArchive(path) as archive:
         users = archive.users()
         channels = archive.channels()
-        day_files = archive.day_files()
-        with deps.db.session() as session:
-            # Bulk statements (thousands of rows each) cost more to cache than to compile, and a cache full
-            # of them grows memory with the export: this transaction compiles without the cache.
-            session.connection(execution_options={"compiled_cache": None})
-            team = ensure_team(session, team_id, now)
-            q.upsert_members(session, _member_rows(team_id, users, deps))
-            for channel in channels:
-                q.upsert_channel(session, team_id, channel.id, is_private=channel.is_private, name=channel.name)
-            batch = LedgerBatch(
-                team_id,
-                team_settings(team).timezone,
-                now,
-                bots=q.bot_user_ids(session, team_id),
-                opted_out=q.opted_out_user_ids(session, team_id),
-            )
-            reading: tuple[ExportChannel, ChannelContext, ThreadParents] | None = None
-            for done, (channel, member) in enumerate(day_files, start=1):
-                if reading is None or reading[0] != channel:
-                    context = ChannelContext(channel.id, channel.is_private, team.bot_user_id)
-                    reading = (channel, context, ThreadParents(_stored_parent(session, batch, team_id, channel.id)))
-                _, context, parents = reading
-                messages = oldest_first(archive.messages(channel, member))
-                if messages:
-                    parents.forget_before(str(messages[0].get("ts")))
-                for message in messages:
-                    batch.add(message, context, parents)
-                if len(batch.rows) >= FLUSH_ROWS:
-                    batch.flush(session)
+        day_files = tuple(archive.day_files())
+    export_bytes = _day_file_bytes(path, day_files)
+    with deps.db.session() as session:
+        # Bulk statements cost more to cache than to compile, and a cache full of them grows memory with
+        # the export: this transaction compiles without the cache.
+        session.connection(execution_options={"compiled_cache": None})
+        team = ensure_team(session, team_id, now)
+        q.upsert_members(session, _member_rows(team_id, users, deps))
+        for channel in channels:
+            q.upsert_channel(session, team_id, channel.id, is_private=channel.is_private, name=channel.name)
+        if in_bulk is None:
+            in_bulk = bulk_is_cheaper(_ledger_rows(session, team_id), export_bytes // EXPORT_BYTES_PER_ROW)
+        plan = ReadingPlan(
+            path=path,
+            day_files=day_files,
+            team_id=team_id,
+            timezone=team_settings(team).timezone,
+            now=now,
+            bot_user_id=team.bot_user_id,
+            bots=q.bot_user_ids(session, team_id),
+            opted_out=q.opted_out_user_ids(session, team_id),
+            driver=driver_name(session) if in_bulk else None,
+        )
+        if separate_reader is None:
+            separate_reader = export_bytes >= SEPARATE_READER_BYTES and (os.cpu_count() or 1) > 1
+        writer = _LedgerWriter(session, team_id, in_bulk=in_bulk)
+        with _reading(plan, separate_reader) as days:
+            for done, day in enumerate(days, start=1):
+                writer.add(day)
                 if on_progress is not None:
-                    on_progress(ImportProgress(done, len(day_files), batch.tally.messages))
-            batch.flush(session)
-    tally = batch.tally
+                    on_progress(ImportProgress(done, len(day_files), writer.messages))
+        writer.finish()
     return ImportReport(
         team_id=team_id,
         members=len(users),
         channels=len(channels),
         files=len(day_files),
-        messages=tally.messages,
-        links=tally.links,
-        comments=tally.comments,
-        likes=tally.likes,
-        new_entries=tally.new_entries,
+        messages=writer.messages,
+        links=writer.links,
+        comments=writer.comments,
+        likes=writer.likes,
+        new_entries=writer.new_entries,
     )
 
 
-def _stored_parent(
-    session: Session, batch: LedgerBatch, team_id: str, channel_id: str
-) -> Callable[[str], ParentMessage | None]:
-    """Look a parent up in the store, inside the import's transaction (rows buffered so far written first)."""
+def _reading(plan: ReadingPlan, separate: bool) -> AbstractContextManager[Iterator[DayRows]]:
+    return read_in_another_process(plan) if separate else nullcontext(read_day_files(plan))
 
-    def lookup(thread_ts: str) -> ParentMessage | None:
-        batch.flush(session)
-        return q.link_parent(session, team_id, channel_id, thread_ts)
 
-    return lookup
+def _day_file_bytes(path: Path, day_files: tuple[tuple[ExportChannel, str], ...]) -> int:
+    """How much JSON the day files hold, before reading any (unpacked sizes, for a zip)."""
+    if path.is_dir():
+        return sum((path / member).stat().st_size for _, member in day_files)
+    with zipfile.ZipFile(path) as archive:
+        return sum(info.file_size for info in archive.infolist() if info.filename.endswith(".json"))
+
+
+def _ledger_rows(session: Session, team_id: str) -> int:
+    return session.scalar(select(func.count()).select_from(Activity).where(Activity.team_id == team_id)) or 0
+
+
+class _LedgerWriter:
+    """Writes the reader's rows in batches, places the replies only the store can place, and counts.
+
+    In bulk through `BulkLedger` (its `finish` brings the standings up to date), otherwise through
+    `insert_activities`, which keeps them on write.
+    """
+
+    def __init__(self, session: Session, team_id: str, *, in_bulk: bool) -> None:
+        self._session = session
+        self._team_id = team_id
+        self._bulk = BulkLedger(session, team_id) if in_bulk else None
+        self._rows: list[tuple[Any, ...]] = []
+        self._reactions: list[dict[str, str]] = []
+        self.messages = self.links = self.comments = self.likes = self.new_entries = 0
+
+    def add(self, day: DayRows) -> None:
+        self.messages += day.messages
+        self.links += day.links
+        self.comments += day.comments
+        self.likes += day.likes
+        written = 0
+        for reply in day.replies:
+            self._rows.extend(day.rows[written : reply.position])
+            written = reply.position
+            self._place(reply)
+        self._rows.extend(day.rows[written:])
+        self._reactions.extend(
+            {"team_id": team_id, "channel_id": channel_id, "message_ts": ts, "user_id": user, "reaction": name}
+            for team_id, channel_id, ts, user, name in day.reactions
+        )
+        if len(self._rows) >= FLUSH_ROWS:
+            self._flush()
+
+    def _place(self, reply: Reply) -> None:
+        """Count a reply if the store holds a teammate's link message at its thread's parent."""
+        self._flush()  # the parent may be among the rows not yet written
+        parent = q.link_parent(self._session, self._team_id, reply.row[CHANNEL], reply.thread_ts)
+        if parent is None or parent.user_id == reply.row[USER]:
+            return
+        row = list(reply.row)
+        row[COUNTERPART] = parent.user_id
+        self._rows.append(tuple(row))
+        if reply.kind is Kind.COMMENT:
+            self.comments += 1
+        else:
+            self.likes += 1
+
+    def _flush(self) -> None:
+        if self._bulk is not None:
+            self.new_entries += self._bulk.insert(self._rows)
+        else:
+            rows = [dict(zip(ACTIVITY_COLUMNS, row, strict=True)) for row in self._rows]
+            self.new_entries += insert_activities(self._session, rows)
+        q.add_reactions(self._session, self._reactions)
+        self._rows.clear()
+        self._reactions.clear()
+
+    def finish(self) -> None:
+        """Write what is left, and bring the standings up to date after a bulk write."""
+        self._flush()
+        if self._bulk is not None:
+            self._bulk.finish()

@@ -30,6 +30,7 @@ from bot.coach.messages import (
     ts_to_datetime,
 )
 from bot.deps import Deps
+from bot.services.errors import EventNotStored
 from bot.services.teams import ensure_team, team_settings
 from bot.store import ingest_queries as q
 from bot.store.ledger import activity_row, delete_activity_ids, insert_activities
@@ -340,15 +341,18 @@ def receive_event(deps: Deps, envelope: EventEnvelope) -> IngestOutcome:
     if action is None:
         return NOTHING
     now = deps.now()
-    with deps.db.session() as session:
-        processed_at = q.store_event(
-            session,
-            team_id=envelope.team_id,
-            event_id=envelope.event_id,
-            event_type=str(envelope.event.get("type"))[:64],
-            payload={"event": dict(envelope.event), "bot_user_id": envelope.bot_user_id},
-            now=now,
-        )
+    try:
+        with deps.db.session() as session:
+            processed_at = q.store_event(
+                session,
+                team_id=envelope.team_id,
+                event_id=envelope.event_id,
+                event_type=str(envelope.event.get("type"))[:64],
+                payload={"event": dict(envelope.event), "bot_user_id": envelope.bot_user_id},
+                now=now,
+            )
+    except Exception as error:  # whatever the driver raised, the event is not safe yet: let Slack retry
+        raise EventNotStored(f"event {envelope.event_id} could not be stored") from error
     if processed_at is not None:
         log.info("skipped event %s: a copy was already processed", envelope.event_id)
         return DUPLICATE
@@ -430,27 +434,22 @@ def replay_unprocessed(deps: Deps, older_than: timedelta = timedelta(minutes=2))
 # --- history and exports -------------------------------------------------------------------------------
 
 
-class ThreadParents:
-    """The thread parents of one channel, remembered while its history is read oldest first.
+class ThreadMemory:
+    """The thread parents of one channel seen so far, while its history is read oldest first.
 
-    Parents come before their replies, so most replies find their parent here; one read in an earlier
-    run, or older than THREAD_MEMORY, is looked up in the store once. Memory stays bounded by the window.
+    ts -> the author of its links, or None when it had none. Parents come before their replies, so most
+    replies find their parent here; memory stays bounded by THREAD_MEMORY.
     """
 
-    def __init__(self, lookup: Callable[[str], ParentMessage | None], keep: timedelta = THREAD_MEMORY) -> None:
-        self._lookup = lookup
+    def __init__(self, keep: timedelta = THREAD_MEMORY) -> None:
         self._keep_seconds = keep.total_seconds()
-        self._authors: OrderedDict[str, str | None] = OrderedDict()  # ts -> link author, None if no links
+        self._authors: OrderedDict[str, str | None] = OrderedDict()
 
-    def parent_of(self, message: Mapping[str, Any]) -> ParentMessage | None:
-        thread_ts = message.get("thread_ts")
-        if not isinstance(thread_ts, str) or thread_ts == message.get("ts"):
-            return None
-        if thread_ts not in self._authors:
-            found = self._lookup(thread_ts)
-            self._authors[thread_ts] = found.user_id if found else None
-        author = self._authors[thread_ts]
-        return ParentMessage(author, thread_ts, has_links=True) if author else None
+    def __contains__(self, ts: str) -> bool:
+        return ts in self._authors
+
+    def link_author(self, ts: str) -> str | None:
+        return self._authors.get(ts)
 
     def remember(self, ts: str, link_author: str | None) -> None:
         self._authors[ts] = link_author
@@ -466,6 +465,25 @@ class ThreadParents:
             if _ts_seconds(oldest) >= horizon:
                 break
             self._authors.popitem(last=False)
+
+
+class ThreadParents(ThreadMemory):
+    """ThreadMemory that looks a parent it does not remember up in the store, once (read in an earlier run,
+    or older than the window)."""
+
+    def __init__(self, lookup: Callable[[str], ParentMessage | None], keep: timedelta = THREAD_MEMORY) -> None:
+        super().__init__(keep)
+        self._lookup = lookup
+
+    def parent_of(self, message: Mapping[str, Any]) -> ParentMessage | None:
+        thread_ts = message.get("thread_ts")
+        if not isinstance(thread_ts, str) or thread_ts == message.get("ts"):
+            return None
+        if thread_ts not in self:
+            found = self._lookup(thread_ts)
+            self.remember(thread_ts, found.user_id if found else None)
+        author = self.link_author(thread_ts)
+        return ParentMessage(author, thread_ts, has_links=True) if author else None
 
 
 def _ts_seconds(ts: object) -> float:

@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.coach.settings import TeamSettings
+from bot.deps import Deps
 from bot.store.models import Base, Team
 from bot.store.upsert import insert_or_ignore
 
@@ -28,6 +29,12 @@ def forget_team(session: Session, team_id: str) -> None:
         if "team_id" in table.c:
             session.execute(delete(table).where(table.c.team_id == team_id))
     session.execute(delete(Team).where(Team.id == team_id))
+
+
+def forget_workspace(deps: Deps, team_id: str) -> None:
+    """The use case behind app_uninstalled and tokens_revoked: one transaction that forgets the workspace."""
+    with deps.db.session() as session:
+        forget_team(session, team_id)
 
 
 def team_settings(team: Team) -> TeamSettings:

@@ -18,18 +18,35 @@ old -> new step and never lose an update; keys are written in sorted order so th
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Table, delete, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    DateTime,
+    Select,
+    Table,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+    tuple_,
+    type_coerce,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.coach.kinds import GIVEN_KINDS, LIGHT_KINDS, PUSHED_KINDS, Kind, Source
 from bot.coach.periods import PeriodName
-from bot.coach.totals import BREADTH, COUNT_COLUMNS, LIGHT, PUSHED, RECEIVED_COLUMN, Family, group_sums
+from bot.coach.totals import BREADTH, COUNT_COLUMNS, COUNTERS, LIGHT, PUSHED, RECEIVED_COLUMN, Family, group_sums
 from bot.store.models import Activity, RollupCounterpart, RollupDay, RollupHour, RollupReceived, RollupTotals
 
 ALL_START = date(1970, 1, 1)  # the `start` of the one 'all' period
@@ -46,7 +63,6 @@ FACT_COLUMNS = (
     Activity.thread_ts,
 )
 _MAX_PARAMETERS = 30000  # below SQLite's 32,766 bound parameters per statement
-_REBUILD_CHUNK = 50_000
 
 _TOTALS = RollupTotals.__table__
 _COUNTERPARTS = RollupCounterpart.__table__
@@ -184,20 +200,175 @@ def _count(
 
 
 ROLLUP_TABLES = (_TOTALS, _COUNTERPARTS, _DAYS, _HOURS, _RECEIVED)
+_LEDGER = Activity.__table__
+_KIND_OF_COLUMN = {column: kind for kind, column in COUNT_COLUMNS.items()}
+_RAW_COUNTS = tuple(COUNTERS.index(column) for column in COUNT_COLUMNS.values())
+
+Totals = dict[tuple[str, date, str], list[int]]  # (period, start, member) -> sums in COUNTERS order
 
 
 def rebuild_rollups(session: Session, team_id: str) -> int:
-    """Recompute a team's rollups from its ledger (a safety net after a manual fix); return rows summed."""
+    """Recompute a team's rollups from its ledger, set-based; return how many ledger rows they sum.
+
+    The database counts the groups straight into their tables (INSERT ... SELECT ... GROUP BY, about ten
+    statements whatever the ledger's size); each member's totals then come from those groups, read grouped
+    again by their counts, so the pure `group_sums` runs once per distinct group shape, not once per row.
+    The safety net after a manual fix, and how bulk writers (`ledger.BulkLedger`) finish. On PostgreSQL the
+    ledger is locked against other writers until commit: their rollup updates would otherwise land between
+    these statements and be counted twice or lost.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text(f"LOCK TABLE {_LEDGER.name} IN SHARE MODE"))
     for table in ROLLUP_TABLES:
         session.execute(delete(table).where(table.c.team_id == team_id))
-    done, last_id = 0, None
-    while True:
-        statement = select(Activity.id, *FACT_COLUMNS).where(Activity.team_id == team_id)
-        if last_id is not None:
-            statement = statement.where(Activity.id > last_id)
-        chunk = session.execute(statement.order_by(Activity.id).limit(_REBUILD_CHUNK)).all()
-        if not chunk:
-            return done
-        apply_rows(session, team_id, (row[1:] for row in chunk), +1)
-        done += len(chunk)
-        last_id = chunk[-1][0]
+    _count_groups(session, team_id, dialect)
+    totals = _totals_of_groups(session, team_id, dialect)
+    if totals:
+        session.execute(
+            insert(_TOTALS),
+            [
+                {"team_id": team_id, "period": period, "start": start, "user_id": user_id}
+                | dict(zip(COUNTERS, sums, strict=True))
+                for (period, start, user_id), sums in sorted(totals.items())
+            ],
+        )
+    return sum(
+        sums[i] for (period, _, _), sums in totals.items() if period == PeriodName.ALL.value for i in _RAW_COUNTS
+    )
+
+
+def _count_groups(session: Session, team_id: str, dialect: str) -> None:
+    """Fill the group tables from the ledger, each group's rows in primary-key order."""
+    ledger = _LEDGER
+    mine = ledger.c.team_id == team_id
+
+    def fill(table: Table, columns: list[str], groups: Select[Any]) -> None:
+        session.execute(insert(table).from_select(columns, groups))
+
+    counters = _counters(_COUNTERPARTS)
+    for period in PeriodName:
+        start = _start_of(period, ledger.c.day, dialect)
+        fill(
+            _COUNTERPARTS,
+            ["team_id", "user_id", "start", "counterpart", *counters, "period"],
+            select(ledger.c.team_id, ledger.c.user_id, start, ledger.c.counterpart, *map(_counted, counters))
+            .add_columns(_sql(period.value))
+            .where(mine, ledger.c.kind.in_([kind.value for kind in BREADTH.kinds]))
+            .group_by(ledger.c.team_id, ledger.c.user_id, start, ledger.c.counterpart),
+        )
+    for table, family, keys in (
+        (_DAYS, LIGHT, (ledger.c.team_id, ledger.c.user_id, ledger.c.day)),
+        (_HOURS, PUSHED, (ledger.c.team_id, ledger.c.user_id, ledger.c.day, ledger.c.hour)),
+    ):
+        counters = _counters(table)
+        fill(
+            table,
+            [column.name for column in keys] + counters,
+            select(*keys, *map(_counted, counters))
+            .where(mine, ledger.c.kind.in_([kind.value for kind in family.kinds]))
+            .group_by(*keys),
+        )
+    received = (  # is_received, in SQL
+        mine,
+        ledger.c.source == Source.SLACK.value,
+        ledger.c.kind.in_([kind.value for kind in GIVEN_KINDS]),
+        ledger.c.counterpart != _sql(""),
+        ledger.c.counterpart != ledger.c.user_id,
+        ledger.c.channel_id.is_not(None),
+        ledger.c.channel_id != _sql(""),
+        ledger.c.thread_ts.is_not(None),
+        ledger.c.thread_ts != _sql(""),
+    )
+    for period in PeriodName:
+        start = _start_of(period, ledger.c.day, dialect)
+        keys = (ledger.c.team_id, start, ledger.c.counterpart, ledger.c.user_id, ledger.c.channel_id)
+        fill(
+            _RECEIVED,
+            ["team_id", "start", "user_id", "giver", "channel_id", "thread_ts", "count", "period"],
+            select(*keys, ledger.c.thread_ts, func.count(), _sql(period.value))
+            .where(*received)
+            .group_by(*keys, ledger.c.thread_ts),
+        )
+
+
+def _totals_of_groups(session: Session, team_id: str, dialect: str) -> Totals:
+    """Each member's totals per period: the groups' counts and `group_sums`, times how many groups share them."""
+    totals: Totals = {}
+
+    def add(period: str, start: date, user_id: str, contributions: tuple[tuple[int, int], ...], times: int) -> None:
+        sums = totals.get((period, start, user_id))
+        if sums is None:
+            sums = totals[(period, start, user_id)] = [0] * len(COUNTERS)
+        for index, value in contributions:
+            sums[index] += value * times
+
+    table = _COUNTERPARTS
+    counters = tuple(_counters(table))
+    shape = (*(table.c[name] for name in counters), table.c.counterpart == _sql(""))  # '' is an unknown counterpart
+    for user_id, period, start, *counts, unknown, times in session.execute(
+        select(table.c.user_id, table.c.period, table.c.start, *shape, func.count())
+        .where(table.c.team_id == team_id)
+        .group_by(table.c.user_id, table.c.period, table.c.start, *shape)
+    ):
+        add(period, start, user_id, _contributions(BREADTH, counters, tuple(counts), bool(unknown)), times)
+    for table, family in ((_DAYS, LIGHT), (_HOURS, PUSHED)):
+        counters = tuple(_counters(table))
+        for period in PeriodName:
+            start = _start_of(period, table.c.day, dialect)
+            counts = [table.c[name] for name in counters]
+            for user_id, first_day, *values, times in session.execute(
+                select(table.c.user_id, start, *counts, func.count())
+                .where(table.c.team_id == team_id)
+                .group_by(table.c.user_id, start, *counts)
+            ):
+                add(period.value, first_day, user_id, _contributions(family, counters, tuple(values)), times)
+    received = ((COUNTERS.index(RECEIVED_COLUMN), 1),)
+    for period, start, user_id, pairs in session.execute(
+        select(_RECEIVED.c.period, _RECEIVED.c.start, _RECEIVED.c.user_id, func.count())
+        .where(_RECEIVED.c.team_id == team_id)
+        .group_by(_RECEIVED.c.period, _RECEIVED.c.start, _RECEIVED.c.user_id)
+    ):
+        add(period, start, user_id, received, pairs)
+    return totals
+
+
+@functools.lru_cache(maxsize=4096)
+def _contributions(
+    family: Family, columns: tuple[str, ...], counts: tuple[int, ...], unknown: bool = False
+) -> tuple[tuple[int, int], ...]:
+    """What one group with these counts adds to its member's totals, as (index in COUNTERS, value) pairs."""
+    by_kind = {_KIND_OF_COLUMN[column]: n for column, n in zip(columns, counts, strict=True)}
+    sums = {COUNT_COLUMNS[kind]: n for kind, n in by_kind.items()} | group_sums(family, by_kind, unknown=unknown)
+    return tuple((COUNTERS.index(name), value) for name, value in sums.items() if value)
+
+
+def _sql(literal: str) -> ColumnElement[Any]:
+    """A constant written into the statement rather than bound, so SELECT and GROUP BY name the same expression."""
+    return literal_column("'" + literal.replace("'", "''") + "'")
+
+
+def _start_of(period: PeriodName, day: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """The first local day of `period` containing `day`, in SQL (period_start's twin)."""
+    if period is PeriodName.ALL:
+        start: ColumnElement[Any] = (
+            literal_column(f"DATE '{ALL_START.isoformat()}'")
+            if dialect == "postgresql"
+            else _sql(ALL_START.isoformat())
+        )
+    elif dialect == "postgresql":
+        start = cast(func.date_trunc(_sql(period.value), cast(day, DateTime)), Date)
+    elif period is PeriodName.WEEK:
+        start = func.date(day, _sql("-6 days"), _sql("weekday 1"))  # back to the Monday on or before
+    else:
+        start = func.date(day, _sql("start of month"))
+    return type_coerce(start, Date)
+
+
+def _counted(column: str) -> ColumnElement[Any]:
+    """How many of the group's ledger rows are of the kind `column` counts."""
+    return func.count(case((_LEDGER.c.kind == _KIND_OF_COLUMN[column].value, literal_column("1"))))
+
+
+def _counters(table: Table) -> list[str]:
+    return [column.name for column in table.columns if column.name.startswith("n_")]

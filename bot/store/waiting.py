@@ -72,7 +72,7 @@ def waiting_links(
         sibling.channel_id == link.channel_id,
         sibling.message_ts == link.message_ts,
         sibling.kind == Kind.LINK.value,
-        sibling.thread_ts.is_(None),
+        _not_an_index_term(sibling.thread_ts).is_(None),
         sibling.id < link.id,
     )
     conditions = [

@@ -45,6 +45,8 @@ def test_api_url_gets_a_trailing_slash() -> None:
         ({"DATABASE_URL": "postgresql:///nohost"}, "DATABASE_URL"),
         ({"PORT": "eighty"}, "PORT"),
         ({"PORT": "70000"}, "PORT"),
+        ({"WEB_CONCURRENCY": "many"}, "WEB_CONCURRENCY"),
+        ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY"),
         ({"LOG_LEVEL": "chatty"}, "LOG_LEVEL"),
         ({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL"),
         ({"SLACK_BOT_TOKEN": "xoxp-user-token"}, "SLACK_BOT_TOKEN"),

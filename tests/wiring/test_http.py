@@ -81,3 +81,58 @@ def test_url_verification_is_answered(driver: SlackDriver) -> None:
     response = driver.request(body.encode(), "application/json")
     assert response.status == 200
     assert "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmd" in response.text
+
+
+def test_app_rate_limited_notice_is_acknowledged(driver: SlackDriver) -> None:
+    """Slack's notice has no inner event; without an answer it counts as a failed delivery."""
+    notice = {
+        "token": "x",
+        "type": "app_rate_limited",
+        "team_id": "T0ACME001",
+        "minute_rate_limited": 1518467820,
+        "api_app_id": "A0MORESOC1",
+    }
+    response = driver.request(json.dumps(notice).encode(), "application/json")
+    assert response.status == 200
+
+
+def test_an_event_that_cannot_be_stored_gets_503_so_slack_redelivers_it(driver: SlackDriver, db: Database) -> None:
+    """Acknowledging an event we could not store would lose it: Slack only retries a non-2xx answer."""
+    from sqlalchemy import text
+
+    link = {
+        "type": "message",
+        "channel": "C0SOCIAL01",
+        "user": "U0ANA00001",
+        "ts": "1763900000.000100",
+        "text": "New post <https://x.com/ana/status/1>",
+        "channel_type": "channel",
+    }
+    with db.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE inbound_events RENAME TO inbound_events_away"))
+    try:
+        response = driver.event(link, event_id="EvNOSTORE1")
+    finally:
+        with db.engine.begin() as connection:
+            connection.execute(text("ALTER TABLE inbound_events_away RENAME TO inbound_events"))
+    assert response.status == 503
+    assert driver.event(link, event_id="EvNOSTORE1", retry_num=1).status == 200
+    with db.session() as session:
+        assert session.scalar(text("SELECT count(*) FROM activities")) == 1
+
+
+def test_a_refused_slash_command_stores_nothing(driver: SlackDriver, db: Database) -> None:
+    """Bad signature, stale or non-numeric timestamp on a real /coach log: 401 and no ledger row."""
+    from sqlalchemy import text
+
+    body = driver.command_body("log reply https://x.com/ana/status/1 thanks", user="U0ANA00001")
+    form = "application/x-www-form-urlencoded"
+    assert driver.request(body, form, signature="v0=" + "f" * 64).status == 401
+    assert driver.request(body, form, timestamp=str(int(time.time()) - 301)).status == 401
+    assert driver.request(body, form, timestamp="yesterday").status == 401
+    with db.session() as session:
+        assert session.scalar(text("SELECT count(*) FROM activities")) == 0
+        assert session.scalar(text("SELECT count(*) FROM teams")) == 0
+    assert driver.request(body, form).status == 200  # the same request, signed properly, is taken
+    with db.session() as session:
+        assert session.scalar(text("SELECT count(*) FROM activities")) == 1

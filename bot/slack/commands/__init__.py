@@ -19,7 +19,7 @@ from slack_sdk import WebClient
 from bot.coach.commands import COMMAND, CommandError, ShowHelp, help_text, parse_command
 from bot.deps import Deps
 from bot.services.errors import Refusal
-from bot.slack.blocks import Block
+from bot.slack.blocks import Block, Message
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,11 @@ class Reply:
     text: str
     blocks: list[Block] = field(default_factory=list)
     public: bool = False
+
+    @classmethod
+    def of(cls, message: Message, *, public: bool = False) -> Reply:
+        """The reply that shows a built message (blocks plus its plain-text fallback)."""
+        return cls(message.text, message.blocks, public)
 
 
 Handler = Callable[[Any, CommandContext], Reply | None]

@@ -10,10 +10,6 @@ from bot.slack.commands import CommandContext, Handler, Reply
 from bot.slack.events.channels import start_backfill
 
 
-def _reply(message: Message) -> Reply:
-    return Reply(message.text, message.blocks)
-
-
 def handle_backfill(command: Backfill, ctx: CommandContext) -> Reply:
     """Check, start the import, answer; the result arrives later through response_url."""
     channel_id = command.channel_id or ctx.channel_id
@@ -24,7 +20,7 @@ def handle_backfill(command: Backfill, ctx: CommandContext) -> Reply:
         ctx.respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
 
     started = start_backfill(ctx.deps, ctx.client, ctx.team_id, channel_id, command.days, tell=tell)
-    return _reply(build_backfill_started(channel_id, command.days) if started else build_backfill_busy(channel_id))
+    return Reply.of(build_backfill_started(channel_id, command.days) if started else build_backfill_busy(channel_id))
 
 
 HANDLERS: dict[type, Handler] = {Backfill: handle_backfill}

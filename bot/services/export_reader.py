@@ -1,0 +1,261 @@
+"""Read a workspace export into ledger rows, in a process of its own while the importing process writes.
+
+Parsing JSON and deciding what each message is worth is most of an import's work that is not writing,
+and it needs no database: this module does it day file by day file and hands over compact batches of
+rows, already encoded for the database driver, through a bounded queue (memory stays flat however big the
+export). What only the store can tell, a thread parent read in an earlier import or too long ago to be
+remembered, comes back as a reply to place (`DayRows.replies`), and the importing process asks the store.
+
+The rules are the live bot's: `entries_for_message` and `entry_for_reaction` decide what a message is
+worth, so an imported message counts exactly as it would have counted live.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from bot.coach.kinds import Kind, Source
+from bot.coach.messages import ChannelContext, LedgerEntry, ParentMessage, entries_for_message, entry_for_reaction
+from bot.services.export_archive import ExportArchive, ExportChannel, ExportError
+from bot.services.ingest import ThreadMemory, oldest_first
+from bot.store.ledger import ACTIVITY_COLUMNS, activity_values, row_encoder
+
+# Day files read ahead of the writer: enough to keep both processes busy, few enough to keep memory flat.
+QUEUE_DEPTH = 16
+# How long the writer waits for the next day file before checking that the reader is still alive.
+_POLL_SECONDS = 1.0
+COUNTERPART = ACTIVITY_COLUMNS.index("counterpart")
+USER = ACTIVITY_COLUMNS.index("user_id")
+CHANNEL = ACTIVITY_COLUMNS.index("channel_id")
+# Stands in for a thread parent only the store knows: a reply to it is a row whose counterpart is to be placed.
+_UNPLACED = ""
+
+
+@dataclass(frozen=True)
+class ReadingPlan:
+    """What the reader needs, all of it picklable: it may run in another process, and never opens the database."""
+
+    path: Path
+    day_files: tuple[tuple[ExportChannel, str], ...]
+    team_id: str
+    timezone: str
+    now: datetime
+    bot_user_id: str | None
+    bots: frozenset[str]
+    opted_out: frozenset[str]
+    driver: str | None  # encode rows for this database driver (`ledger.row_encoder`); None leaves plain values
+
+
+class Reply(NamedTuple):
+    """A reply whose thread parent the reader could not know: it counts if the store has a teammate's link there.
+
+    `row` is complete but for its counterpart (the parent's author); `position` is how many of the day's
+    rows come before it, so the store is asked only once those are written.
+    """
+
+    position: int
+    row: tuple[Any, ...]
+    thread_ts: str
+    kind: Kind
+
+
+class DayRows(NamedTuple):
+    """One day file's worth: ledger rows, emoji to remember (Reaction's columns), replies to place, counts."""
+
+    messages: int
+    rows: list[tuple[Any, ...]]
+    reactions: list[tuple[str, str, str, str, str]]
+    replies: list[Reply]
+    links: int
+    comments: int
+    likes: int
+
+
+class _DayReader:
+    """Turns one channel's day files, read in order, into DayRows."""
+
+    def __init__(self, plan: ReadingPlan) -> None:
+        self._plan = plan
+        self._zone = ZoneInfo(plan.timezone)
+        self._encode: Callable[[Sequence[Any]], tuple[Any, ...]] = row_encoder(plan.driver) if plan.driver else tuple
+        self._channel: ExportChannel | None = None
+        self._context = ChannelContext("", False, plan.bot_user_id)
+        self._threads = ThreadMemory()
+
+    def read(self, channel: ExportChannel, messages: list[dict]) -> DayRows:
+        if channel != self._channel:
+            self._channel = channel
+            self._context = ChannelContext(channel.id, channel.is_private, self._plan.bot_user_id)
+            self._threads = ThreadMemory()
+        messages = oldest_first(messages)
+        if messages:
+            self._threads.forget_before(str(messages[0].get("ts")))
+        day = DayRows(len(messages), [], [], [], 0, 0, 0)
+        links = comments = likes = 0
+        for message in messages:
+            for entry in self._entries(message, day):
+                if entry.kind is Kind.LINK:
+                    links += 1
+                elif entry.kind is Kind.COMMENT:
+                    comments += 1
+                else:
+                    likes += 1
+        return day._replace(links=links, comments=comments, likes=likes)
+
+    def _entries(self, message: Mapping[str, Any], day: DayRows) -> list[LedgerEntry]:
+        """Add one message's rows to the day (as `ingest.LedgerBatch.add` does); return the entries placed."""
+        ts, thread_ts = message.get("ts"), message.get("thread_ts")
+        is_reply = thread_ts not in (None, ts)
+        parent = self._parent(thread_ts) if is_reply and isinstance(thread_ts, str) else None
+        entries = entries_for_message(message, self._context, parent)
+        if entries and entries[0].user_id in self._plan.opted_out:
+            entries = []  # every entry of a message is its author's
+        has_links = any(entry.kind is Kind.LINK for entry in entries)
+        if isinstance(ts, str) and not is_reply and (has_links or message.get("reply_count")):
+            self._threads.remember(ts, message["user"] if has_links else None)
+        if has_links and isinstance(message.get("reactions"), list):
+            entries.extend(self._reaction_likes(message, day))
+        placed = []
+        for entry in entries:
+            row = self._row(entry)
+            if entry.kind is not Kind.LINK and entry.counterpart == _UNPLACED:
+                day.replies.append(Reply(len(day.rows), row, entry.thread_ts or "", entry.kind))
+                continue
+            day.rows.append(row)
+            placed.append(entry)
+        return placed
+
+    def _parent(self, thread_ts: str) -> ParentMessage | None:
+        """The thread parent as far as the reader knows, or a stand-in when only the store can tell."""
+        if thread_ts not in self._threads:
+            return ParentMessage(_UNPLACED, thread_ts, has_links=True)
+        author = self._threads.link_author(thread_ts)
+        return ParentMessage(author, thread_ts, has_links=True) if author else None
+
+    def _reaction_likes(self, message: Mapping[str, Any], day: DayRows) -> list[LedgerEntry]:
+        """One like per teammate however many emoji, never from bots, the author or members who opted out."""
+        ts, author = message["ts"], message["user"]
+        unwanted = self._plan.bots | self._plan.opted_out
+        likes: dict[str, LedgerEntry] = {}
+        for reaction in message["reactions"]:
+            if not isinstance(reaction, Mapping) or not isinstance(reaction.get("users"), list):
+                continue
+            name = str(reaction.get("name") or "")
+            for user in reaction["users"]:
+                if not isinstance(user, str) or user in unwanted:
+                    continue
+                like = likes.get(user) or entry_for_reaction(
+                    reactor=user,
+                    item_user=author,
+                    channel=self._context,
+                    item_ts=ts,
+                    event_ts=ts,
+                    item_has_links=True,
+                )
+                if like is None:
+                    continue
+                likes[user] = like
+                day.reactions.append((self._plan.team_id, self._context.channel_id, ts, user, name))
+        return list(likes.values())
+
+    def _row(self, entry: LedgerEntry) -> tuple[Any, ...]:
+        plan = self._plan
+        return self._encode(
+            activity_values(
+                plan.team_id,
+                entry.user_id,
+                entry.kind.value,
+                Source.SLACK.value,
+                entry.occurred_at,
+                self._zone,
+                entry.source_key,
+                entry.platform.value,
+                plan.now,
+                entry.counterpart,
+                entry.url,
+                entry.url_key,
+                None,
+                entry.channel_id,
+                entry.message_ts,
+                entry.thread_ts,
+                entry.private,
+            )
+        )
+
+
+def read_day_files(plan: ReadingPlan) -> Iterator[DayRows]:
+    """Yield each day file's rows in the plan's order; raise ExportError naming the first malformed file."""
+    reader = _DayReader(plan)
+    with ExportArchive(plan.path) as archive:
+        for channel, member in plan.day_files:
+            yield reader.read(channel, archive.messages(channel, member))
+
+
+# --- the reading process -----------------------------------------------------------------------------
+
+
+class _Finished(NamedTuple):
+    error: str | None = None  # an ExportError's message
+    crash: str | None = None  # anything else, with its traceback
+
+
+def _serve(plan: ReadingPlan, out: Any) -> None:
+    """The reading process: day files into the queue, then how it ended."""
+    try:
+        for day in read_day_files(plan):
+            out.put(day)
+    except ExportError as error:
+        out.put(_Finished(error=str(error)))
+    except BaseException:  # whatever it is, the importing process must hear of it and roll back
+        out.put(_Finished(crash=traceback.format_exc()))
+    else:
+        out.put(_Finished())
+
+
+@contextmanager
+def read_in_another_process(plan: ReadingPlan) -> Iterator[Iterator[DayRows]]:
+    """`read_day_files(plan)` in a second process; leaving the block stops it, whatever happened.
+
+    The queue holds at most QUEUE_DEPTH day files, so a slow writer pauses the reader instead of
+    buffering the export in memory. The process is spawned, not forked: it starts clean, without the
+    parent's database connections or threads.
+    """
+    context = multiprocessing.get_context("spawn")
+    days: Any = context.Queue(maxsize=QUEUE_DEPTH)
+    process = context.Process(target=_serve, args=(plan, days), name="export-reader", daemon=True)
+    process.start()
+
+    def received() -> Iterator[DayRows]:
+        while True:
+            try:
+                item = days.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                if not process.is_alive():
+                    raise RuntimeError(
+                        f"the export reader stopped unexpectedly (exit code {process.exitcode})"
+                    ) from None
+                continue
+            if isinstance(item, _Finished):
+                if item.error is not None:
+                    raise ExportError(item.error)
+                if item.crash is not None:
+                    raise RuntimeError(f"reading the export failed in the reader process:\n{item.crash}")
+                return
+            yield item
+
+    try:
+        yield received()
+    finally:
+        if process.is_alive():
+            process.terminate()
+        process.join()
+        days.close()
