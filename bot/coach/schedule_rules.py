@@ -22,6 +22,10 @@ NUDGE_COOLDOWN = timedelta(days=3)
 NUDGE_MIN_POSTS = 3  # below this a ratio says more about chance than habit
 BURST_LINKS = 5  # links within an hour that make a burst
 BURST_NOTE_COOLDOWN = timedelta(days=1)
+# How long a link keeps waiting once its threshold has passed. After a week the conversation has moved on:
+# a reply would land in a thread nobody reads any more, and the reminder's five places belong to links a
+# reply can still help. Counted from the threshold, so every allowed threshold (up to 168 h) gets its week.
+WAITING_AT_MOST = timedelta(days=7)
 # Targets are typed as decimals: 55 actions at a 1.1 target balance 50 posts, though 1.1 * 50 > 55 in floats.
 _RATIO_TOLERANCE = 1e-9
 
@@ -120,15 +124,16 @@ def reminder_due(settings: TeamSettings, now: datetime) -> ReminderDue | None:
 def is_waiting(
     shared_at: datetime, first_substantive_reply_at: datetime | None, now: datetime, waiting_hours: int
 ) -> bool:
-    """Tell whether a shared link is still waiting for a reply at `now`.
+    """Tell whether a shared link is waiting for a reply at `now`: its threshold passed with no reply.
 
-    It waits from the moment it is shared until its first substantive reply, for at most `waiting_hours`:
-    after that the moment has passed, and asking the team about it again would be nagging.
+    A link is not waiting while it is fresh (the team has `waiting_hours` to answer in its own time); it
+    waits from then until a teammate's first substantive reply, or until WAITING_AT_MOST has passed too.
     """
     _require_aware(shared_at, first_substantive_reply_at, now)
     if first_substantive_reply_at is not None and first_substantive_reply_at <= now:
         return False
-    return shared_at <= now < shared_at + timedelta(hours=waiting_hours)
+    threshold = timedelta(hours=waiting_hours)
+    return threshold <= now - shared_at < threshold + WAITING_AT_MOST
 
 
 def _member_zone(tz: str | None, team_timezone: str) -> ZoneInfo:

@@ -387,7 +387,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "waiting-hours",
         "waiting-hours <1-168>",
         "waiting-hours 24",
-        "How long a shared link counts as waiting for a reply.",
+        "How long a shared link may go without a reply before it counts as waiting.",
         _apply_waiting_hours,
         lambda s: f"{s.waiting_hours} hours",
     ),

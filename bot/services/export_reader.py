@@ -12,12 +12,13 @@ worth, so an imported message counts exactly as it would have counted live.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import queue
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -210,6 +211,10 @@ class _Finished(NamedTuple):
 
 def _serve(plan: ReadingPlan, out: Any) -> None:
     """The reading process: day files into the queue, then how it ended."""
+    # Parsed JSON is millions of short-lived objects without cycles, freed as each day file is done: the
+    # cyclic collector has nothing to find, so it runs rarely and never walks the modules loaded so far.
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
     try:
         for day in read_day_files(plan):
             out.put(day)
@@ -221,41 +226,64 @@ def _serve(plan: ReadingPlan, out: Any) -> None:
         out.put(_Finished())
 
 
-@contextmanager
-def read_in_another_process(plan: ReadingPlan) -> Iterator[Iterator[DayRows]]:
-    """`read_day_files(plan)` in a second process; leaving the block stops it, whatever happened.
+def split_by_channel(plan: ReadingPlan, parts: int) -> list[ReadingPlan]:
+    """Split the plan into at most `parts` plans of whole channels, about equally many day files each.
 
-    The queue holds at most QUEUE_DEPTH day files, so a slow writer pauses the reader instead of
-    buffering the export in memory. The process is spawned, not forked: it starts clean, without the
-    parent's database connections or threads.
+    A channel's day files must be read in order by one reader (thread parents come before replies);
+    different channels share nothing, so they can be read side by side.
+    """
+    channels: dict[ExportChannel, list[tuple[ExportChannel, str]]] = {}
+    for channel, member in plan.day_files:
+        channels.setdefault(channel, []).append((channel, member))
+    shares: list[list[tuple[ExportChannel, str]]] = [[] for _ in range(max(1, min(parts, len(channels))))]
+    for files in sorted(channels.values(), key=len, reverse=True):
+        min(shares, key=len).extend(files)
+    return [replace(plan, day_files=tuple(share)) for share in shares]
+
+
+@contextmanager
+def read_in_other_processes(plan: ReadingPlan, processes: int) -> Iterator[Iterator[DayRows]]:
+    """The plan's day files read by `processes` reading processes, channels split between them.
+
+    Yields every day file's rows as they come: each channel's in order, channels interleaved. Leaving the
+    block stops the readers, whatever happened. The queue holds at most QUEUE_DEPTH day files per reader,
+    so a slow writer pauses the readers instead of buffering the export in memory. The processes are
+    spawned, not forked: they start clean, without the parent's database connections or threads.
     """
     context = multiprocessing.get_context("spawn")
-    days: Any = context.Queue(maxsize=QUEUE_DEPTH)
-    process = context.Process(target=_serve, args=(plan, days), name="export-reader", daemon=True)
-    process.start()
+    plans = split_by_channel(plan, processes)
+    days: Any = context.Queue(maxsize=QUEUE_DEPTH * len(plans))
+    readers = [
+        context.Process(target=_serve, args=(part, days), name=f"export-reader-{n}", daemon=True)
+        for n, part in enumerate(plans, start=1)
+    ]
+    for reader in readers:
+        reader.start()
 
     def received() -> Iterator[DayRows]:
-        while True:
+        running = len(readers)
+        while running:
             try:
                 item = days.get(timeout=_POLL_SECONDS)
             except queue.Empty:
-                if not process.is_alive():
-                    raise RuntimeError(
-                        f"the export reader stopped unexpectedly (exit code {process.exitcode})"
-                    ) from None
+                stopped = [reader.exitcode for reader in readers if not reader.is_alive()]
+                if any(code != 0 for code in stopped):
+                    raise RuntimeError(f"an export reader stopped unexpectedly (exit codes {stopped})") from None
                 continue
-            if isinstance(item, _Finished):
-                if item.error is not None:
-                    raise ExportError(item.error)
-                if item.crash is not None:
-                    raise RuntimeError(f"reading the export failed in the reader process:\n{item.crash}")
-                return
-            yield item
+            if not isinstance(item, _Finished):
+                yield item
+            elif item.error is not None:
+                raise ExportError(item.error)
+            elif item.crash is not None:
+                raise RuntimeError(f"reading the export failed in a reader process:\n{item.crash}")
+            else:
+                running -= 1
 
     try:
         yield received()
     finally:
-        if process.is_alive():
-            process.terminate()
-        process.join()
+        for reader in readers:
+            if reader.is_alive():
+                reader.terminate()
+            reader.join()
         days.close()

@@ -1,12 +1,15 @@
 """The App Home dashboard: a member's week, teammates' links waiting for them, the top of the board, switches.
 
 Everything the view needs is read in one transaction and handed back as plain facts; the listener renders
-and publishes it once (views.publish), with no Slack call per row.
+and publishes it once (views.publish), with no Slack call per row. The one Slack call before it (which
+private channels the member is in, `bot.services.members.shared_private_channels`) is the listener's, made
+before the transaction opens, and its answer comes in as `private_channels`.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -67,7 +70,7 @@ class HomeView:
     now: datetime
 
 
-def _read(session: Session, team_id: str, user_id: str, now: datetime) -> HomeView:
+def _read(session: Session, team_id: str, user_id: str, now: datetime, private_channels: Collection[str]) -> HomeView:
     settings = team_settings(ensure_team(session, team_id, now))
     member = session.get(Member, (team_id, user_id))
     paused = member.nudges_paused_until if member else None
@@ -81,18 +84,24 @@ def _read(session: Session, team_id: str, user_id: str, now: datetime) -> HomeVi
         user_id=user_id,
         week=team_standings(session, team_id, PeriodName.WEEK, now, settings),
         trend=week_trend(session, team_id, user_id, now, settings),
-        waiting=tuple(visible_waiting_links(session, team_id, user_id, now, settings, WAITING_SHOWN)),
+        waiting=tuple(
+            visible_waiting_links(
+                session, team_id, user_id, now, settings, WAITING_SHOWN, private_channels=private_channels
+            )
+        ),
     )
     return HomeView(user_id, dashboard, nudges, now)
 
 
-def home_view(deps: Deps, team_id: str, user_id: str) -> HomeView:
-    """Read everything the member's App Home shows."""
+def home_view(deps: Deps, team_id: str, user_id: str, *, private_channels: Collection[str] = ()) -> HomeView:
+    """Read everything the member's App Home shows; links from `private_channels` (the member's) may show."""
     with deps.db.session() as session:
-        return _read(session, team_id, user_id, deps.now())
+        return _read(session, team_id, user_id, deps.now(), private_channels)
 
 
-def switch_nudges(deps: Deps, team_id: str, user_id: str, switch: NudgeSwitch) -> HomeView:
+def switch_nudges(
+    deps: Deps, team_id: str, user_id: str, switch: NudgeSwitch, *, private_channels: Collection[str] = ()
+) -> HomeView:
     """Flip one of the member's nudge switches, then read the view again to show where it now stands."""
     now = deps.now()
     with deps.db.session() as session:
@@ -103,4 +112,4 @@ def switch_nudges(deps: Deps, team_id: str, user_id: str, switch: NudgeSwitch) -
         else:
             resume_nudges(session, team_id, user_id, now=now)
         session.expire_all()
-        return _read(session, team_id, user_id, now)
+        return _read(session, team_id, user_id, now, private_channels)

@@ -11,19 +11,21 @@ import csv
 import hashlib
 import io
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from bot.coach.advice import actions_to_target
 from bot.coach.commands import LogAction
 from bot.coach.kinds import Kind, Platform, Source
-from bot.coach.periods import PeriodName, period_containing
+from bot.coach.scoring import MemberScore
 from bot.coach.settings import TeamSettings
 from bot.coach.urls import counterpart_of, platform_of, url_key
 from bot.deps import Deps
 from bot.services.errors import Refusal
+from bot.services.standings import week_score
 from bot.services.teams import ensure_team, team_settings
 from bot.store.ledger import activity_row, delete_activity_ids, insert_activities
 from bot.store.ledger_queries import (
@@ -34,7 +36,6 @@ from bot.store.ledger_queries import (
     member_activities,
 )
 from bot.store.models import Activity
-from bot.store.tallies import bucket_of, member_totals
 
 OPTED_OUT = (
     "You've opted out, so I'm not keeping anything for you and nothing was logged. "
@@ -48,22 +49,31 @@ EXPORT_COLUMNS = ("occurred_at", "kind", "source", "platform", "url", "note", "c
 
 @dataclass(frozen=True)
 class WeekBalance:
-    """The member's calendar week so far: engagement given against own output pushed, and the team's aim."""
+    """The member's calendar week so far, in the very numbers `/coach me` shows.
+
+    `given` is the engagement that counted: likes and follows past the daily cap do not (`capped_light` says
+    how many), so a burst of clicks never reads as a balance the leaderboard would not give.
+    """
 
     given: int
     pushed: int
     target_ratio: float
+    capped_light: int = 0
 
     @classmethod
-    def from_counts(cls, counts: Mapping[Kind, int], target_ratio: float) -> WeekBalance:
-        given = sum(n for kind, n in counts.items() if kind.is_given)
-        pushed = sum(n for kind, n in counts.items() if kind.is_pushed)
-        return cls(given, pushed, target_ratio)
+    def of(cls, score: MemberScore | None, target_ratio: float) -> WeekBalance:
+        if score is None:
+            return cls(0, 0, target_ratio)
+        return cls(score.given, score.pushed, target_ratio, score.capped_light)
+
+    @property
+    def actions_to_target(self) -> int:
+        """How many more social actions bring the week to the target (0 when there, or with no posts)."""
+        return actions_to_target(self.given, self.pushed, self.target_ratio)
 
     @property
     def on_target(self) -> bool:
-        """Giving at least `target_ratio` for every post (always true with no posts)."""
-        return self.given >= self.target_ratio * self.pushed
+        return self.actions_to_target == 0
 
 
 @dataclass(frozen=True)
@@ -132,11 +142,8 @@ def _storable(note: str) -> str | None:
 
 
 def _week_balance(session: Session, team_id: str, user_id: str, now: datetime, settings: TeamSettings) -> WeekBalance:
-    """Read from the standings rollups (kept on every ledger write), not by counting ledger rows."""
-    name, start = bucket_of(period_containing(PeriodName.WEEK, now, settings.timezone), settings.timezone)
-    totals = member_totals(session, team_id, name, start, user_ids=[user_id])
-    counts = {kind: totals[0].count(kind) for kind in Kind} if totals else {}
-    return WeekBalance.from_counts(counts, settings.target_ratio)
+    """Scored exactly as the leaderboard and `/coach me` score it, so the three never disagree."""
+    return WeekBalance.of(week_score(session, team_id, user_id, now, settings), settings.target_ratio)
 
 
 def check_can_log(deps: Deps, team_id: str, user_id: str) -> None:
@@ -189,14 +196,6 @@ def undo_last(deps: Deps, team_id: str, user_id: str) -> UndoResult:
         delete_activity_ids(session, team_id, [row.id])
         balance = _week_balance(session, team_id, user_id, now, team_settings(team))
     return UndoResult(removed, balance)
-
-
-def week_balance(deps: Deps, team_id: str, user_id: str) -> WeekBalance:
-    """The member's given-vs-pushed counts for this calendar week in the team's time zone."""
-    now = deps.now()
-    with deps.db.session() as session:
-        team = ensure_team(session, team_id, now)
-        return _week_balance(session, team_id, user_id, now, team_settings(team))
 
 
 def opt_out_preview(deps: Deps, team_id: str, user_id: str) -> OptOutPreview:

@@ -6,6 +6,9 @@ waiting links, no nudge: there would be nothing specific to suggest), and comes 
 never on a quiet day or outside working hours where the member is. People who opted out, paused or
 stopped nudges, deactivated members and bots never get one; what Slack knows about a member is refreshed
 (users.info) before a nudge if the stored copy is older than a day.
+
+The three-day cap is taken when the nudge is claimed, not when Slack confirms it: a nudge that may have
+arrived (abandoned after a 5xx, or a crash mid-send) counts, and only one Slack refused is given back.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from bot.coach.schedule_rules import (
     BURST_NOTE_COOLDOWN,
+    NUDGE_COOLDOWN,
     NUDGE_MIN_POSTS,
     NudgeCandidate,
     burst_note_due,
@@ -38,6 +42,7 @@ from bot.services.reminders import links_to_answer
 from bot.services.settings_service import effective_settings
 from bot.services.teams import ensure_team
 from bot.slack.blocks.reminders import build_burst_note, build_nudge
+from bot.slack.client import sending_client
 from bot.store.models import Member, Team
 from bot.store.upsert import insert_or_ignore
 from bot.store.waiting import waiting_links
@@ -102,15 +107,34 @@ def _nudge_key(candidate: NudgeCandidate, settings: TeamSettings, now: datetime)
     return f"nudge:{candidate.user_id}:{day.isoformat()}"
 
 
-def _record_nudged(team_id: str, user_id: str, at: datetime, session: Session) -> None:
-    session.execute(
+def _take_nudge_cap(team_id: str, user_id: str, now: datetime, session: Session) -> bool:
+    """Take the member's one nudge in three days, in the transaction that claims the nudge's delivery.
+
+    Taken before Slack is called, so the cap holds whatever happens next: sent, unconfirmed and abandoned,
+    or a crash mid-send all count as a nudge. A compare-and-set, so two clocks nudging the same member for
+    different instants (a replayed `run-due --at`) cannot both win. The member's row exists by now (their
+    profile was read to decide); without one, no cap can be taken and no nudge goes out.
+    """
+    taken = session.execute(
         update(Member)
         .where(
             Member.team_id == team_id,
             Member.user_id == user_id,
-            or_(Member.last_nudged_at.is_(None), Member.last_nudged_at < at),
+            or_(Member.last_nudged_at.is_(None), Member.last_nudged_at <= now - NUDGE_COOLDOWN),
         )
-        .values(last_nudged_at=at)
+        .values(last_nudged_at=now)
+        .returning(Member.user_id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return taken is not None
+
+
+def _release_nudge_cap(team_id: str, user_id: str, now: datetime, previous: datetime | None, session: Session) -> None:
+    """Slack refused the nudge, so nobody got it: give the cap back, and the next tick may send it."""
+    session.execute(
+        update(Member)
+        .where(Member.team_id == team_id, Member.user_id == user_id, Member.last_nudged_at == now)
+        .values(last_nudged_at=previous)
         .execution_options(synchronize_session=False)
     )
 
@@ -148,7 +172,13 @@ def _nudge(
         return None
     message = build_nudge(candidate.user_id, links_to_answer(client, links), now)
     outgoing = Outgoing(team_id, key, message, dm_user_id=candidate.user_id, resend_unconfirmed=False)
-    return deliver_once(deps, client, outgoing, on_sent=partial(_record_nudged, team_id, candidate.user_id, now))
+    return deliver_once(
+        deps,
+        client,
+        outgoing,
+        on_claimed=partial(_take_nudge_cap, team_id, candidate.user_id, now),
+        on_refused=partial(_release_nudge_cap, team_id, candidate.user_id, now, candidate.last_nudged_at),
+    )
 
 
 def send_nudges(deps: Deps, client: WebClient, team_id: str, now: datetime) -> list[Delivered]:
@@ -227,7 +257,8 @@ def burst_note_if_due(
     """After a member's links are stored: if they shared five or more within the hour, send one ephemeral
     note (at most once a day) that quality beats quantity. Return whether a note was sent.
 
-    Ingestion calls this after inserting a message's links, in the channel the message came from.
+    Ingestion calls this after inserting a message's links, in the channel the message came from. The
+    note is sent with the send-once retries: it may be lost to an outage, never shown twice.
     """
     with deps.db.session() as session:
         ensure_team(session, team_id, deps.now())
@@ -243,9 +274,13 @@ def burst_note_if_due(
             return False
     message = build_burst_note(count)
     try:
-        client.chat_postEphemeral(channel=channel_id, user=user_id, text=message.text, blocks=message.blocks)
+        sending_client(client).chat_postEphemeral(
+            channel=channel_id, user=user_id, text=message.text, blocks=message.blocks
+        )
     except SlackApiError as error:
-        _release_burst_note(deps, team_id, user_id, now, previous)
-        log.info("burst note to %s in %s refused: %s", user_id, channel_id, error.response.get("error"))
+        # A 5xx may come after Slack showed the note: keep today's claim rather than risk a second one.
+        if error.response.status_code < 500:
+            _release_burst_note(deps, team_id, user_id, now, previous)
+        log.info("burst note to %s in %s not confirmed: %s", user_id, channel_id, error.response.get("error"))
         return False
     return True

@@ -22,6 +22,7 @@ class Status(enum.StrEnum):
     CLAIMED = "claimed"  # someone is sending it now (or crashed while sending)
     SENT = "sent"  # Slack has it; message_ts says where
     FAILED = "failed"  # Slack refused it after the client's retries; a later tick tries again
+    UNCONFIRMED = "unconfirmed"  # Slack may have it (a 5xx, a lost connection); a later tick looks, then sends
     ABANDONED = "abandoned"  # given up on purpose: sending again could duplicate it
     SKIPPED = "skipped"  # nothing to send this time (e.g. no links waiting); settled all the same
 
@@ -76,8 +77,12 @@ def take_over(
     channel_id: str | None,
     owner: str,
     at: datetime,
+    unconfirmed_since: datetime | None,
 ) -> bool:
-    """Re-claim a failed or stale claim, if nobody changed it since we read it; return whether we won."""
+    """Re-claim a failed, unconfirmed or stale claim, if nobody changed it since we read it; return whether we won.
+
+    `unconfirmed_since` is written with the claim, so a crash while confirming loses no doubt.
+    """
     return _changed(
         session,
         update(Delivery)
@@ -88,6 +93,7 @@ def take_over(
             claimed_at=at,
             attempts=seen_attempts + 1,
             channel_id=channel_id,
+            unconfirmed_since=unconfirmed_since,
         ),
     )
 
@@ -103,9 +109,10 @@ def settle_claim(
     channel_id: str | None = None,
     message_ts: str | None = None,
     error: str | None = None,
+    unconfirmed_since: datetime | None = None,
 ) -> bool:
-    """Close our own claim as sent, failed or abandoned; False means it was taken over meanwhile."""
-    values: dict[str, object] = {"status": status.value, "error": error}
+    """Close our own claim as sent, failed, unconfirmed or abandoned; False means it was taken over meanwhile."""
+    values: dict[str, object] = {"status": status.value, "error": error, "unconfirmed_since": unconfirmed_since}
     if status is Status.SENT:
         values.update(sent_at=at, message_ts=message_ts, channel_id=channel_id)
     elif channel_id is not None:

@@ -170,7 +170,9 @@ class Delivery(Base):
     """A message the clock sends exactly once: claimed here (unique key) before Slack is called.
 
     `status` moves claimed -> sent (with the Slack ts) or back to failed for a later retry; `skipped` and
-    `abandoned` settle a key without a message (see bot.store.deliveries.Status).
+    `abandoned` settle a key without a message (see bot.store.deliveries.Status). `unconfirmed_since` is when
+    an attempt that may have reached Slack unseen (a 5xx, a lost connection, a crash) began: the next owner
+    looks for the message in the channel's history from then on before sending it again.
     """
 
     __tablename__ = "deliveries"
@@ -187,6 +189,7 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_ts: Mapped[str | None] = mapped_column(String(TS))
     error: Mapped[str | None] = mapped_column(Text)
+    unconfirmed_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 # --- Standings rollups: kept on write by bot/store/rollups.py, read by bot/store/tallies.py ----------------

@@ -13,7 +13,12 @@ What is kept, and why it adds up exactly, is explained in `bot.coach.totals`; he
 
 The upsert holds the group's row lock until commit, so concurrent writers on PostgreSQL each see their own
 old -> new step and never lose an update; keys are written in sorted order so they cannot deadlock.
-`rebuild_rollups` recomputes a team's rollups from its ledger through the very same path.
+
+That costs about 100 µs per row: fine for live traffic, far too slow for a million imported messages.
+`rebuild_rollups` recomputes a team's rollups set-based instead (SQL GROUP BYs straight into the group
+tables, then `group_sums` once per distinct group shape), for about a fifth of that per row of the team's
+ledger. Bulk writers insert without rollups and rebuild once (`bot.store.ledger.BulkLedger`); property
+tests hold the rebuild and the rollups kept on write to each other.
 """
 
 from __future__ import annotations

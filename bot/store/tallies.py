@@ -1,18 +1,22 @@
-"""Reading the standings rollups: one row of sums per member and period, never the ledger row by row.
+"""Reading the standings: the rollups (one row of sums per member and period), and who may be named.
 
-The rollups are kept on write (`bot.store.rollups`); these queries take a Session and never commit.
+The rollups are kept on write (`bot.store.rollups`); only `member_tallies` and `member_received` read the
+ledger, for one member over a window no rollup covers. These queries take a Session and never commit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from bot.coach.kinds import GIVEN_KINDS, Kind, Source
 from bot.coach.periods import Period, PeriodName
+from bot.coach.scoring import Tally
 from bot.coach.totals import COUNTERS, RECEIVED_COLUMN, MemberTotals
 from bot.store.models import Activity, Member, RollupReceived, RollupTotals
 from bot.store.rollups import ALL_START
@@ -75,18 +79,68 @@ def _received_from(
     return {user_id: n for user_id, n in rows}
 
 
-def opted_out_members(session: Session, team_id: str) -> frozenset[str]:
-    """Members who asked to be left out of everything the bot shows."""
-    rows = session.scalars(select(Member.user_id).where(Member.team_id == team_id, Member.opted_out.is_(True)))
-    return frozenset(rows)
+@dataclass(frozen=True)
+class Unnamed:
+    """Members the bot never names: opted out (who also no longer count), deactivated, or bots."""
+
+    opted_out: frozenset[str]
+    everyone: frozenset[str]  # opted_out plus deactivated members and bots
 
 
-def private_channels_of(session: Session, team_id: str, user_id: str) -> frozenset[str]:
-    """Private channels the member has been active in: the ones whose links we may show them."""
-    # No DISTINCT: it would tempt SQLite into walking the channel index; a member's rows are few.
-    rows = session.scalars(
-        select(Activity.channel_id).where(
-            Activity.team_id == team_id, Activity.user_id == user_id, Activity.is_private.is_(True)
+def unnamed_members(session: Session, team_id: str) -> Unnamed:
+    """Who must never be named on a board or in a list of links, in one read of the (few) flagged members."""
+    rows = session.execute(
+        select(Member.user_id, Member.opted_out).where(
+            Member.team_id == team_id, or_(Member.opted_out, Member.is_deleted, Member.is_bot)
         )
+    ).all()
+    return Unnamed(
+        opted_out=frozenset(user_id for user_id, opted_out in rows if opted_out),
+        everyone=frozenset(user_id for user_id, _ in rows),
     )
-    return frozenset(channel for channel in rows if channel)
+
+
+def member_tallies(session: Session, team_id: str, user_id: str, start: datetime, until: datetime) -> list[Tally]:
+    """One member's actions from `start` up to and including `until` as the scoring's aggregate rows.
+
+    For windows no rollup covers (last week up to the same moment as now); a member's week is a few rows.
+    """
+    count = func.count().label("n")
+    rows = session.execute(
+        select(Activity.kind, Activity.day, Activity.hour, Activity.counterpart, count)
+        .where(
+            Activity.team_id == team_id,
+            Activity.user_id == user_id,
+            Activity.occurred_at >= start,
+            Activity.occurred_at <= until,
+        )
+        .group_by(Activity.kind, Activity.day, Activity.hour, Activity.counterpart)
+    )
+    return [Tally(user_id, Kind(kind), day, hour, counterpart, n) for kind, day, hour, counterpart, n in rows]
+
+
+def member_received(
+    session: Session, team_id: str, user_id: str, start: datetime, until: datetime, *, opted_out: Collection[str] = ()
+) -> int:
+    """Distinct (teammate, item) pairs of engagement the member received in Slack from `start` to `until`.
+
+    The same pairs the rollups count (`bot.store.rollups.is_received`), not counting what `opted_out` gave.
+    """
+    pairs = (
+        select(Activity.user_id, Activity.channel_id, Activity.thread_ts)
+        .where(
+            Activity.team_id == team_id,
+            Activity.counterpart == user_id,
+            Activity.occurred_at >= start,
+            Activity.occurred_at <= until,
+            Activity.user_id != user_id,
+            Activity.source == Source.SLACK.value,
+            Activity.kind.in_([kind.value for kind in GIVEN_KINDS]),
+            Activity.channel_id.is_not(None),
+            Activity.thread_ts.is_not(None),
+        )
+        .distinct()
+    )
+    if opted_out:
+        pairs = pairs.where(Activity.user_id.not_in(list(opted_out)))
+    return session.scalar(select(func.count()).select_from(pairs.subquery())) or 0

@@ -17,6 +17,7 @@ from bot.coach.kinds import PUSHED_KINDS, Kind
 from bot.coach.scoring import Tally
 from bot.coach.weekly import DiscussedLink
 from bot.store.models import Activity, Member
+from bot.store.waiting import substantive_replies
 
 _KINDS = {kind.value: kind for kind in Kind}
 _PUSHED = [kind.value for kind in PUSHED_KINDS]
@@ -69,17 +70,6 @@ def unnamed_members(session: Session, team_id: str) -> set[str]:
     return set(session.scalars(statement))
 
 
-def _replies_to(link: type[Activity], reply: type[Activity], before: datetime) -> tuple[ColumnElement[bool], ...]:
-    return (
-        reply.team_id == link.team_id,
-        reply.channel_id == link.channel_id,
-        reply.thread_ts == link.message_ts,
-        reply.kind == Kind.COMMENT.value,
-        reply.user_id != link.user_id,
-        reply.occurred_at < before,
-    )
-
-
 def _links_shared(start: datetime, end: datetime) -> tuple[ColumnElement[bool], ...]:
     return (
         Activity.kind == Kind.LINK.value,
@@ -97,7 +87,7 @@ def most_discussed_link(
     replies = func.count(reply.id).label("replies")
     statement = (
         select(Activity.user_id, Activity.url, Activity.channel_id, Activity.message_ts, replies)
-        .join(reply, and_(*_replies_to(Activity, reply, as_of)))
+        .join(reply, and_(*substantive_replies(Activity, reply, as_of)))
         .where(Activity.team_id == team_id, *_links_shared(start, end), Activity.is_private.is_(False))
         .where(Activity.url.is_not(None))
         .group_by(Activity.id, Activity.user_id, Activity.url, Activity.channel_id, Activity.message_ts)
@@ -115,7 +105,7 @@ def shared_and_unanswered(
 ) -> tuple[int, int]:
     """Return (messages with links shared in [start, end), those of them nobody replied to by `as_of`)."""
     reply = aliased(Activity)
-    answered = select(reply.id).where(*_replies_to(Activity, reply, as_of)).exists()
+    answered = select(reply.id).where(*substantive_replies(Activity, reply, as_of)).exists()
 
     def messages(*conditions: ColumnElement[bool]) -> int:
         shared = (

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 import threading
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -85,17 +88,108 @@ def test_a_429_is_retried_after_retry_after_and_sent_once(
     assert row.attempts == 1
 
 
-def test_server_errors_fail_this_tick_and_a_later_tick_sends_it(
+def in_channel(slack: SlackStub, key: str = KEY) -> list[dict]:
+    """What people in the channel see: our messages carrying `key`."""
+    return [
+        m for m in slack.channel_history(SOCIAL) if m.get("metadata", {}).get("event_payload", {}).get("key") == key
+    ]
+
+
+@pytest.mark.parametrize(
+    "fail",
+    [
+        lambda slack: slack.fail_next("chat.postMessage", 500, after_processing=True),
+        lambda slack: slack.fail_next("chat.postMessage", 503, after_processing=True),
+        lambda slack: slack.drop_next("chat.postMessage", after_processing=True),
+    ],
+    ids=["500", "503", "connection reset"],
+)
+def test_a_failure_after_slack_posted_it_is_confirmed_from_the_history_not_resent(
+    deps: Deps, clock: Clock, client: WebClient, slack: SlackStub, world: World, fail: Callable[[SlackStub], None]
+) -> None:
+    fail(slack)
+
+    first = deliver_once(deps, client, summary())
+
+    assert first.result is Result.UNCONFIRMED
+    row = world.delivery(KEY)
+    assert row is not None and (row.status, row.attempts, row.unconfirmed_since) == ("unconfirmed", 1, clock.now)
+    clock.advance(seconds=30)  # inside the backoff: left alone
+    assert deliver_once(deps, client, summary()).result is Result.NOT_OURS
+    clock.advance(seconds=30)
+    recovered = deliver_once(deps, client, summary())
+    assert recovered.result is Result.RECOVERED
+    assert deliver_once(deps, client, summary()).result is Result.NOT_OURS
+
+    [posted] = in_channel(slack)
+    assert len(slack.calls_to("chat.postMessage")) == 1  # exactly one message, never resent
+    history = slack.calls_to("conversations.history")
+    assert [(c.args["channel"], c.args["include_all_metadata"]) for c in history] == [(SOCIAL, "1")]
+    row = world.delivery(KEY)
+    assert row is not None and (row.status, row.message_ts, row.attempts) == ("sent", posted["ts"], 2)
+    assert row.unconfirmed_since is None
+
+
+@pytest.mark.parametrize(
+    "fail",
+    [
+        lambda slack: slack.fail_next("chat.postMessage", 500),
+        lambda slack: slack.drop_next("chat.postMessage", after_processing=False),
+    ],
+    ids=["500", "connection reset"],
+)
+def test_a_failure_before_slack_posted_it_is_sent_on_a_later_tick_once(
+    deps: Deps, clock: Clock, client: WebClient, slack: SlackStub, world: World, fail: Callable[[SlackStub], None]
+) -> None:
+    fail(slack)
+
+    assert deliver_once(deps, client, summary()).result is Result.UNCONFIRMED
+    assert in_channel(slack) == []
+    clock.advance(minutes=1)
+    sent = deliver_once(deps, client, summary())
+    assert sent.result is Result.SENT
+    clock.advance(minutes=1)
+    assert deliver_once(deps, client, summary()).result is Result.NOT_OURS
+
+    [posted] = in_channel(slack)
+    assert len(slack.calls_to("chat.postMessage")) == 2  # the lost one and the one that landed
+    assert len(slack.calls_to("conversations.history")) == 1  # looked before sending again
+    row = world.delivery(KEY)
+    assert row is not None and (row.status, row.message_ts, row.attempts) == ("sent", posted["ts"], 2)
+
+
+def test_a_second_5xx_keeps_looking_from_the_first_doubtful_attempt(
     deps: Deps, clock: Clock, client: WebClient, slack: SlackStub, world: World
 ) -> None:
-    slack.fail_next("chat.postMessage", 500, times=3)  # the first try and both of the client's retries
+    slack.fail_next("chat.postMessage", 500, after_processing=True)
+    first_attempt = clock.now
+    deliver_once(deps, client, summary())
+    clock.advance(minutes=1)
+    slack.fail_next("conversations.history", 503, times=3)  # the first look and both of the client's retries
+
+    looked = deliver_once(deps, client, summary())
+
+    assert looked.result is Result.UNCONFIRMED  # could not look: still in doubt, nothing resent
+    row = world.delivery(KEY)
+    assert row is not None and (row.status, row.attempts, row.unconfirmed_since) == ("unconfirmed", 2, first_attempt)
+    clock.advance(minutes=2)
+    assert deliver_once(deps, client, summary()).result is Result.RECOVERED
+    assert len(slack.calls_to("chat.postMessage")) == 1 and len(in_channel(slack)) == 1
+    oldest = float(slack.calls_to("conversations.history")[-1].args["oldest"])
+    assert oldest == first_attempt.timestamp() - 60
+
+
+def test_a_refusal_fails_this_tick_and_a_later_tick_sends_it(
+    deps: Deps, clock: Clock, client: WebClient, slack: SlackStub, world: World
+) -> None:
+    slack.respond("chat.postMessage", lambda _args: {"ok": False, "error": "not_in_channel"})
 
     failed = deliver_once(deps, client, summary())
 
-    assert failed.result is Result.FAILED and failed.error == "internal_error"
+    assert failed.result is Result.FAILED and failed.error == "not_in_channel"
     row = world.delivery(KEY)
     assert row is not None and (row.status, row.attempts, row.message_ts) == ("failed", 1, None)
-
+    del slack.responders["chat.postMessage"]
     clock.advance(seconds=30)  # still inside the backoff: left alone
     assert deliver_once(deps, client, summary()).result is Result.NOT_OURS
 
@@ -103,11 +197,42 @@ def test_server_errors_fail_this_tick_and_a_later_tick_sends_it(
     sent = deliver_once(deps, client, summary())
     assert sent.result is Result.SENT
     assert deliver_once(deps, client, summary()).result is Result.NOT_OURS
-
-    calls = slack.calls_to("chat.postMessage")
-    assert len(calls) == 4  # three refused, one delivered: nothing lost, nothing doubled
+    assert slack.calls_to("conversations.history") == []  # a refusal is certain: nothing to look for
+    assert len(slack.calls_to("chat.postMessage")) == 2 and len(in_channel(slack)) == 1
     row = world.delivery(KEY)
     assert row is not None and (row.status, row.attempts, row.message_ts) == ("sent", 2, sent.message_ts)
+
+
+def test_no_connection_at_all_is_a_failure_retried_later(
+    deps: Deps, clock: Clock, settings: Settings, client: WebClient, slack: SlackStub, world: World
+) -> None:
+    """Refused connections never carried the request: certain, so no history check, and no duplicate."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{closed.getsockname()[1]}/api/"
+    offline = make_web_client(replace(settings, slack_api_url=nowhere))
+
+    failed = deliver_once(deps, offline, summary())
+
+    assert failed.result is Result.FAILED and "Connection refused" in str(failed.error)
+    clock.advance(minutes=1)
+    assert deliver_once(deps, client, summary()).result is Result.SENT
+    assert slack.calls_to("conversations.history") == [] and len(in_channel(slack)) == 1
+
+
+def test_a_dm_that_may_have_arrived_is_abandoned_at_once(
+    deps: Deps, clock: Clock, client: WebClient, slack: SlackStub, world: World
+) -> None:
+    key = "nudge:U0ANA00001:2026-11-24"
+    nudge = Outgoing("T0ACME001", key, Message("Hi"), dm_user_id="U0ANA00001", resend_unconfirmed=False)
+    slack.fail_next("chat.postMessage", 500, after_processing=True)
+
+    assert deliver_once(deps, client, nudge).result is Result.ABANDONED
+    clock.advance(hours=1)
+    assert deliver_once(deps, client, nudge).result is Result.NOT_OURS
+    assert len(slack.calls_to("chat.postMessage")) == 1 and slack.calls_to("conversations.history") == []
+    row = world.delivery(key)
+    assert row is not None and row.status == "abandoned" and row.channel_id is None
 
 
 def test_the_retry_backoff_grows_to_an_hour() -> None:
@@ -196,13 +321,25 @@ def test_a_dm_opens_the_conversation_and_records_its_channel(
     assert slack.messages()[0]["channel"] == delivered.channel_id == "D0ANA00001"
 
 
-def test_on_sent_runs_only_once_the_message_is_sent(
+def test_on_claimed_can_give_the_claim_up_and_nothing_is_sent(
+    deps: Deps, client: WebClient, slack: SlackStub, world: World
+) -> None:
+    assert deliver_once(deps, client, summary(), on_claimed=lambda _session: False).result is Result.NOT_OURS
+    assert slack.messages() == [] and world.delivery(KEY) is None
+    assert deliver_once(deps, client, summary(), on_claimed=lambda _session: True).result is Result.SENT
+
+
+def test_on_refused_runs_only_when_slack_did_not_post_it(
     deps: Deps, clock: Clock, client: WebClient, slack: SlackStub, world: World
 ) -> None:
-    seen: list[int] = []
-    slack.fail_next("chat.postMessage", 500, times=3)
-    deliver_once(deps, client, summary(), on_sent=lambda _session: seen.append(1))
-    assert seen == []
+    refused: list[str] = []
+    slack.fail_next("chat.postMessage", 500)  # unconfirmed: Slack may have it
+    deliver_once(deps, client, summary(), on_refused=lambda _session: refused.append("500"))
     clock.advance(minutes=1)
-    deliver_once(deps, client, summary(), on_sent=lambda _session: seen.append(2))
-    assert seen == [2]
+    slack.respond("chat.postMessage", lambda _args: {"ok": False, "error": "is_archived"})
+    deliver_once(deps, client, summary(), on_refused=lambda _session: refused.append("is_archived"))
+    del slack.responders["chat.postMessage"]
+    clock.advance(minutes=2)
+    deliver_once(deps, client, summary(), on_refused=lambda _session: refused.append("sent"))
+    assert refused == ["is_archived"]
+    assert len(in_channel(slack)) == 1

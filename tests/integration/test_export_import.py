@@ -8,12 +8,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from bot.cli import main
 from bot.coach.kinds import Kind
 from bot.services.export_import import SAMPLE_EXPORT, SAMPLE_TEAM_ID, ExportError, ImportProgress, import_export
 from bot.store.models import Activity, Channel, InboundEvent, Member, Reaction, Team
+from bot.store.rollups import ROLLUP_TABLES, rebuild_rollups
 from tests.slack_events import ledger, tally
 
 MALFORMED = Path(__file__).parents[1] / "fixtures" / "export_malformed"
@@ -103,10 +104,11 @@ def test_reactions_in_the_export_are_one_like_per_teammate(deps, db, tmp_path) -
         assert sorted(session.scalars(select(Reaction.reaction))) == ["fire", "tada"]
 
 
-def test_a_malformed_archive_is_refused_and_nothing_is_written(deps, db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("separate_reader", [False, True], ids=["read here", "read by other processes"])
+def test_a_malformed_archive_is_refused_and_nothing_is_written(deps, db, tmp_path, separate_reader) -> None:  # type: ignore[no-untyped-def]
     for source in (MALFORMED, zipped(MALFORMED, tmp_path / "bad.zip")):
         with pytest.raises(ExportError, match=r"social/2026-11-11\.json: bad JSON at line \d+"):
-            import_export(deps, source, "T0EXPORT1")
+            import_export(deps, source, "T0EXPORT1", separate_reader=separate_reader)
 
     assert counts(db) == dict.fromkeys(counts(db), 0)
 
@@ -143,6 +145,78 @@ def test_a_reply_to_a_link_imported_in_an_earlier_run_still_counts(deps, db, tmp
     import_export(deps, export("2026-11-24", [comment]), "T0EXPORT1")
 
     assert tally(db) == {(Kind.LINK, "U1", ""): 1, (Kind.COMMENT, "U2", "U1"): 1}
+
+
+def test_a_reply_to_a_link_older_than_the_readers_memory_still_counts(deps, db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    root = tmp_path / "export"
+    (root / "social").mkdir(parents=True)
+    (root / "channels.json").write_text(json.dumps([{"id": "C1", "name": "social"}]))
+    link = {"type": "message", "user": "U1", "text": "<https://blog.example.com/a>", "ts": "1790000000.000100"}
+    later = {
+        "type": "message",
+        "user": "U2",
+        "text": "Came back to this after a month, still the best take on it",
+        "ts": "1794000000.000100",  # 46 days on: the reader has forgotten the parent, the store has not
+        "thread_ts": "1790000000.000100",
+        "parent_user_id": "U1",
+    }
+    (root / "social" / "2026-09-21.json").write_text(json.dumps([link]))
+    (root / "social" / "2026-11-06.json").write_text(json.dumps([later]))
+
+    report = import_export(deps, root, "T0EXPORT1")
+
+    assert tally(db) == {(Kind.LINK, "U1", ""): 1, (Kind.COMMENT, "U2", "U1"): 1}
+    assert (report.links, report.comments, report.new_entries) == (1, 1, 2)
+
+
+def everything(db) -> dict[str, list[tuple]]:  # type: ignore[no-untyped-def]
+    """Every row an import writes, but ids and when rows were written."""
+    with db.session() as session:
+        return {
+            table.name: sorted(
+                tuple(row)
+                for row in session.execute(
+                    select(*(column for column in table.columns if column.name not in ("id", "created_at")))
+                )
+            )
+            for table in (Activity.__table__, Reaction.__table__, *ROLLUP_TABLES)
+        }
+
+
+def test_however_it_is_read_and_written_an_import_stores_the_same(deps, db) -> None:  # type: ignore[no-untyped-def]
+    import_export(deps, SAMPLE_EXPORT, SAMPLE_TEAM_ID, separate_reader=False, in_bulk=False)
+    expected = everything(db)
+    assert expected["rollup_totals"] and expected["rollup_received"]
+
+    for separate_reader, in_bulk in ((True, True), (False, True), (True, False)):
+        with db.session() as session:
+            session.execute(delete(Team))
+        progress: list[ImportProgress] = []
+        import_export(
+            deps,
+            SAMPLE_EXPORT,
+            SAMPLE_TEAM_ID,
+            on_progress=progress.append,
+            separate_reader=separate_reader,
+            in_bulk=in_bulk,
+        )
+        assert everything(db) == expected, (separate_reader, in_bulk)
+        assert progress[-1] == ImportProgress(files_done=19, files_total=19, messages=77)
+
+
+def test_a_big_import_into_a_team_with_history_adds_to_its_standings(deps, db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import_export(deps, SAMPLE_EXPORT, SAMPLE_TEAM_ID, in_bulk=False)
+    with db.session() as session:
+        session.execute(delete(Activity).where(Activity.channel_id == LAUNCH_ROOM))  # as if never imported
+        rebuild_rollups(session, SAMPLE_TEAM_ID)
+
+    import_export(deps, SAMPLE_EXPORT, SAMPLE_TEAM_ID, in_bulk=True)
+    bulk = everything(db)
+    with db.session() as session:
+        session.execute(delete(Team))
+    import_export(deps, SAMPLE_EXPORT, SAMPLE_TEAM_ID, in_bulk=False)
+
+    assert bulk == everything(db)
 
 
 # --- the command line --------------------------------------------------------------------------------

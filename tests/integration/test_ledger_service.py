@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.coach.commands import LogAction
 from bot.coach.kinds import Kind, Platform
+from bot.coach.periods import PeriodName
 from bot.deps import Deps
 from bot.services.errors import Refusal
 from bot.services.ledger import (
@@ -27,8 +28,8 @@ from bot.services.ledger import (
     opt_out,
     opt_out_preview,
     undo_last,
-    week_balance,
 )
+from bot.services.standings import me
 from bot.services.teams import ensure_team, save_team_settings, team_settings
 from bot.store.ledger import activity_row, insert_activities
 from bot.store.models import Activity, Member
@@ -121,9 +122,23 @@ def test_the_week_is_the_calendar_week_in_the_teams_time_zone(deps: Deps, clock:
     result = log_action(deps, TEAM, ANA, REPLY)
     assert result.balance == WeekBalance(given=2, pushed=1, target_ratio=2.0)
     assert result.balance.on_target
-    assert week_balance(deps, TEAM, ANA) == result.balance
     clock.advance(days=7)
-    assert week_balance(deps, TEAM, ANA) == WeekBalance(0, 0, 2.0)
+    assert log_action(deps, TEAM, ANA, LogAction(Kind.LIKE, None, "")).balance == WeekBalance(1, 0, 2.0)
+
+
+def test_the_logs_week_balance_counts_as_coach_me_does_likes_past_the_daily_cap_left_out(deps: Deps) -> None:
+    for _ in range(3):
+        log_action(deps, TEAM, ANA, LogAction(Kind.POST, None, ""))
+    for _ in range(11):
+        log_action(deps, TEAM, ANA, LogAction(Kind.LIKE, None, ""))
+
+    balance = log_action(deps, TEAM, ANA, LogAction(Kind.LIKE, None, "")).balance  # the 12th like today
+
+    assert balance == WeekBalance(given=10, pushed=3, target_ratio=4.0, capped_light=2)
+    assert not balance.on_target and balance.actions_to_target == 2
+    card = me(deps, TEAM, ANA, PeriodName.WEEK)
+    assert (card.score.given, card.score.pushed, card.score.capped_light) == (10, 3, 2)
+    assert card.next_step == "balance"
 
 
 def test_undo_removes_the_latest_logged_action_only(deps: Deps, clock: Clock) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -46,9 +47,10 @@ def content_factory(world: World, user_id: str = DAN, *, until: datetime = TUESD
 
 
 def waiting_teammates(world: World, when: datetime = TUESDAY_11) -> None:
-    world.link(ANA, when - timedelta(hours=2), url="https://ana.example/launch")
-    world.link(BEN, when - timedelta(hours=1), url="https://ben.example/notes")
-    world.link(CARLA, when - timedelta(hours=3), channel=PRIVATE, private=True, url="https://secret.example/plan")
+    """Teammates' links nobody answered within the day: waiting at `when`."""
+    world.link(ANA, when - timedelta(hours=26), url="https://ana.example/launch")
+    world.link(BEN, when - timedelta(hours=25), url="https://ben.example/notes")
+    world.link(CARLA, when - timedelta(hours=27), channel=PRIVATE, private=True, url="https://secret.example/plan")
 
 
 def nudges(deps: Deps, clock: Clock, client: WebClient, now: datetime) -> list[str]:
@@ -70,12 +72,14 @@ def test_a_member_below_target_gets_one_specific_private_nudge(
 
     [dm] = dms(slack)
     assert [call.args["users"] for call in slack.calls_to("conversations.open")] == [DAN]
-    text = dm["blocks"][0]["text"]["text"]
-    assert f"Hi <@{DAN}>" in text
-    assert "<https://ana.example/launch|ana.example/launch> by <@U0ANA00001>" in text
-    assert "<https://ben.example/notes|ben.example/notes> by <@U0BEN00001>" in text
-    assert "secret.example" not in str(dm) and "blog.example.com" not in text  # private, and DAN's own
-    buttons = dm["blocks"][1]["elements"]
+    intro, *lines = [block["text"]["text"] for block in dm["blocks"] if block["type"] == "section"]
+    assert f"Hi <@{DAN}>" in intro
+    assert lines[0].startswith("• <https://ana.example/launch|ana.example/launch> by <@U0ANA00001>")
+    assert lines[1].startswith("• <https://ben.example/notes|ben.example/notes> by <@U0BEN00001>")
+    assert len(lines) == 2
+    assert "secret.example" not in str(dm) and "blog.example.com" not in str(dm)  # private, and DAN's own
+    [controls] = [block for block in dm["blocks"] if block["type"] == "actions"]
+    buttons = controls["elements"]
     assert [(b["text"]["text"], b["action_id"]) for b in buttons] == [
         ("Snooze for a week", SNOOZE_NUDGES_ACTION),
         ("Stop these", STOP_NUDGES_ACTION),
@@ -184,6 +188,7 @@ def test_nothing_specific_to_suggest_means_no_nudge(
     deps: Deps, clock: Clock, client: WebClient, slack: SlackStub, world: World
 ) -> None:
     content_factory(world)
+    world.link(ANA, TUESDAY_11 - timedelta(hours=2))  # shared this morning: not waiting yet
     assert nudges(deps, clock, client, TUESDAY_11) == []
     assert dms(slack) == []
     assert world.deliveries() == []
@@ -200,6 +205,78 @@ def test_a_rate_limited_nudge_arrives_once(
     assert len(slack.calls_to("chat.postMessage")) == 2
     row = world.delivery(f"nudge:{DAN}:2026-11-24")
     assert row is not None and row.status == "sent" and row.message_ts
+
+
+@pytest.mark.parametrize(
+    "fail",
+    [
+        lambda slack: slack.fail_next("chat.postMessage", 500, after_processing=True),
+        lambda slack: slack.drop_next("chat.postMessage", after_processing=True),
+        lambda slack: slack.fail_next("chat.postMessage", 503),
+    ],
+    ids=["500 after posting", "reset after posting", "503 before posting"],
+)
+def test_a_nudge_slack_may_have_delivered_is_never_resent_and_counts_for_the_cap(
+    deps: Deps, clock: Clock, client: WebClient, slack: SlackStub, world: World, fail: Callable[[SlackStub], None]
+) -> None:
+    """A DM's history is not readable, so a doubtful nudge is abandoned; it still holds the three days."""
+    content_factory(world, posts=6)
+    waiting_teammates(world)
+    fail(slack)
+    clock.now = TUESDAY_11
+    assert [d.result for d in run_due(deps, client, TUESDAY_11)] == [Result.ABANDONED]
+    for later in (TUESDAY_11 + timedelta(minutes=1), nov(25, 11), nov(26, 11)):  # the same links still wait
+        assert nudges(deps, clock, client, later) == []
+
+    assert len(slack.calls_to("chat.postMessage")) == 1  # never sent again
+    assert slack.calls_to("conversations.history") == []
+    row = world.delivery(f"nudge:{DAN}:2026-11-24")
+    assert row is not None and row.status == "abandoned"
+    member = world.member_row(DAN)
+    assert member is not None and member.last_nudged_at == TUESDAY_11
+    assert nudges(deps, clock, client, nov(27, 11)) == [f"nudge:{DAN}:2026-11-27"]  # three days on
+
+
+def test_a_nudge_slack_refused_gives_the_cap_back_and_arrives_on_a_later_tick(
+    deps: Deps, clock: Clock, client: WebClient, slack: SlackStub, world: World
+) -> None:
+    content_factory(world)
+    waiting_teammates(world)
+    slack.respond("chat.postMessage", lambda _args: {"ok": False, "error": "restricted_action"})
+    clock.now = TUESDAY_11
+    assert [d.result for d in run_due(deps, client, TUESDAY_11)] == [Result.FAILED]
+    member = world.member_row(DAN)
+    assert member is not None and member.last_nudged_at is None  # nobody got it: no cap taken
+
+    del slack.responders["chat.postMessage"]
+    later = TUESDAY_11 + timedelta(minutes=1)
+    assert nudges(deps, clock, client, later) == [f"nudge:{DAN}:2026-11-24"]
+    assert nudges(deps, clock, client, later + timedelta(minutes=1)) == []
+    assert len(dms(slack)) == 2 and len(slack.channel_history(f"D{DAN[1:]}")) == 1
+    member = world.member_row(DAN)
+    assert member is not None and member.last_nudged_at == later
+
+
+def test_two_clocks_nudging_for_different_days_at_once_send_one(
+    deps: Deps, clock: Clock, client: WebClient, slack: SlackStub, world: World
+) -> None:
+    """A replayed `run-due --at` for Tuesday racing the clock on Wednesday: one nudge, whoever wins."""
+    content_factory(world, posts=6)
+    waiting_teammates(world)
+    clock.now = nov(25, 11)
+    start = threading.Barrier(2)
+
+    def run(instant: datetime) -> None:
+        start.wait()
+        run_due(deps, client, instant)
+
+    threads = [threading.Thread(target=run, args=(instant,)) for instant in (TUESDAY_11, nov(25, 11))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(dms(slack)) == 1
 
 
 class TestBurstNote:

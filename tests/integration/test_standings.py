@@ -10,11 +10,18 @@ from bot.coach.kinds import Kind, Source
 from bot.coach.periods import PeriodName
 from bot.coach.settings import TeamSettings
 from bot.services.errors import Refusal
-from bot.services.standings import member_standing, team_standings, week_trend
+from bot.services.standings import (
+    member_standing,
+    same_moment_last_week,
+    team_standings,
+    visible_waiting_links,
+    week_trend,
+)
 from bot.services.teams import ensure_team
 from bot.store.database import Database
 from bot.store.ledger import activity_row, insert_activities
 from bot.store.models import Member
+from tests.waiting_time import waiting_since
 
 TEAM = "T0STAND001"
 ANA, BEN, CARLA = "U0ANA00001", "U0BEN00001", "U0CARLA001"
@@ -92,16 +99,64 @@ def test_opted_out_members_are_left_out_and_what_they_gave_no_longer_counts(db: 
     assert after.of(BEN).received == 1
 
 
-def test_the_week_trend_compares_with_the_whole_of_last_week(db: Database) -> None:
+def test_the_week_trend_compares_with_last_week_up_to_the_same_moment(db: Database) -> None:
+    last_wednesday = NOW - timedelta(days=7)
     store(
         db,
-        action(ANA, Kind.REPLY, NOW - timedelta(days=7), 1),
+        action(ANA, Kind.REPLY, last_wednesday - timedelta(hours=1), 1),
+        *(action(ANA, Kind.REPLY, last_wednesday + timedelta(hours=1), i) for i in range(2, 6)),  # later that week
         *(action(ANA, Kind.REPLY, NOW, i) for i in range(3)),
     )
     with db.session() as session:
         trend = week_trend(session, TEAM, ANA, NOW, MADRID)
 
-    assert (trend.this_week.score, trend.last_week.score, trend.score_change) == (15.0, 5.0, 10.0)
+    assert (trend.this_week.score, trend.last_week.score) == (15.0, 5.0)
+
+
+def test_on_monday_morning_last_week_counts_only_up_to_monday_morning(db: Database) -> None:
+    monday_9am = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # 09:00 in Madrid
+    store(
+        db,
+        action(ANA, Kind.REPLY, monday_9am - timedelta(days=7, hours=1), 1),
+        *(action(ANA, Kind.COMMENT, monday_9am - timedelta(days=5), i) for i in range(10)),  # last Wednesday
+        action(ANA, Kind.REPLY, monday_9am - timedelta(hours=1), 2),
+        action(ANA, Kind.REPLY, monday_9am - timedelta(minutes=30), 3),
+    )
+    with db.session() as session:
+        trend = week_trend(session, TEAM, ANA, monday_9am, MADRID)
+
+    assert (trend.this_week.score, trend.last_week.score) == (10.0, 5.0)  # up, not "down from 55"
+
+
+def test_last_weeks_part_is_scored_like_the_board_received_and_daily_caps_included(db: Database) -> None:
+    """Scored from the ledger up to the same moment, a finished week equals its rollups to the point."""
+    reply = {"source": Source.SLACK.value, "channel_id": "C0SOCIAL01", "thread_ts": "1763900000.000100"}
+    store(
+        db,
+        action(ANA, Kind.LINK, NOW, 0, to="", message_ts="1763900000.000100", channel_id="C0SOCIAL01"),
+        action(BEN, Kind.COMMENT, NOW, 1, to=ANA, **reply),
+        action(CARLA, Kind.COMMENT, NOW, 2, to=ANA, **reply),
+        *(action(ANA, Kind.LIKE, NOW, i) for i in range(13)),
+        *(action(ANA, Kind.REPLY, NOW, i, to="x.com/same") for i in range(3)),
+        *(action(ANA, Kind.POST, NOW - timedelta(minutes=i), i) for i in range(5)),
+        action(ANA, Kind.ANSWER, NOW, 0, to=""),
+    )
+    with db.session() as session:
+        session.add(Member(team_id=TEAM, user_id=CARLA, opted_out=True))
+    with db.session() as session:
+        now = week_trend(session, TEAM, ANA, NOW, MADRID).this_week
+        later = week_trend(session, TEAM, ANA, NOW + timedelta(days=7), MADRID).last_week
+
+    assert later == now
+    assert (now.received, now.capped_light) == (1, 3)
+
+
+def test_the_same_moment_last_week_follows_the_wall_clock_across_a_change_of_time() -> None:
+    after_the_clocks_went_back = datetime(2026, 10, 26, 8, 30, tzinfo=UTC)  # Monday 09:30 in Madrid (CET)
+
+    assert same_moment_last_week(after_the_clocks_went_back, "Europe/Madrid") == datetime(
+        2026, 10, 19, 7, 30, tzinfo=UTC
+    )  # Monday 09:30 in Madrid (CEST)
 
 
 def test_member_standing_knows_the_rank_and_a_next_step(db: Database) -> None:
@@ -128,3 +183,65 @@ def test_settings_the_scoring_cannot_honour_are_explained(db: Database) -> None:
     broken = TeamSettings(weights={"post": 5.0})
     with db.session() as session, pytest.raises(Refusal, match="weight <kind> default"):
         team_standings(session, TEAM, PeriodName.WEEK, NOW, broken)
+
+
+def link(user: str, at: datetime, n: int, *, channel: str = "C0SOCIAL01", private: bool = False) -> dict:
+    """A link `user` shared in Slack (message ts `n`), nobody has replied to it."""
+    return action(
+        user,
+        Kind.LINK,
+        at,
+        n,
+        to="",
+        source=Source.SLACK.value,
+        url=f"https://blog.example.com/{user}/{n}",
+        channel_id=channel,
+        message_ts=f"1763900000.{n:06d}",
+        is_private=private,
+    )
+
+
+def shown(db: Database, user: str = ANA, *, private_channels: tuple[str, ...] = (), limit: int = 5) -> list[str]:
+    with db.session() as session:
+        links = visible_waiting_links(session, TEAM, user, NOW, MADRID, limit, private_channels=private_channels)
+    return [f"{item.user_id}:{item.channel_id}" for item in links]
+
+
+def test_private_links_show_only_to_members_of_their_channel_and_never_crowd_out_public_ones(db: Database) -> None:
+    since = waiting_since(NOW)
+    store(
+        db,
+        *(link(BEN, since - timedelta(minutes=60 - i), i, channel="G0SECRET01", private=True) for i in range(60)),
+        link(CARLA, since, 100, channel="G0OURS0001", private=True),
+        link(CARLA, since + timedelta(minutes=1), 101),
+        link(ANA, since + timedelta(minutes=2), 102),  # her own: never suggested to her
+    )
+
+    assert shown(db) == [f"{CARLA}:C0SOCIAL01"]
+    assert shown(db, private_channels=("G0OURS0001",)) == [f"{CARLA}:G0OURS0001", f"{CARLA}:C0SOCIAL01"]
+    assert shown(db, private_channels=("G0SECRET01",), limit=2) == [f"{BEN}:G0SECRET01"] * 2
+
+
+def test_deactivated_members_and_bots_are_never_named_but_still_count(db: Database) -> None:
+    since = waiting_since(NOW)
+    store(
+        db,
+        *(action(BEN, Kind.REPLY, NOW, i) for i in range(6)),
+        *(action("U0BOT00001", Kind.REPLY, NOW, i) for i in range(5)),
+        *(action(ANA, Kind.REPLY, NOW, i) for i in range(2)),
+        action(CARLA, Kind.COMMENT, NOW, 0),
+        link(BEN, since, 1),
+        link("U0BOT00001", since, 2),
+        link(CARLA, since, 3),
+    )
+    with db.session() as session:
+        session.add(Member(team_id=TEAM, user_id=BEN, is_deleted=True))
+        session.add(Member(team_id=TEAM, user_id="U0BOT00001", is_bot=True))
+    with db.session() as session:
+        standings = team_standings(session, TEAM, PeriodName.WEEK, NOW, MADRID)
+
+    assert [(m.user_id, m.rank) for m in standings.board] == [(ANA, 1), (CARLA, 2)]
+    assert standings.of(BEN) is None and standings.top(5) == standings.board
+    assert [m.user_id for m in standings.members] == [BEN, "U0BOT00001", ANA, CARLA]  # the team's numbers
+    assert standings.given == 14
+    assert shown(db) == [f"{CARLA}:C0SOCIAL01"]

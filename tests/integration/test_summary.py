@@ -37,8 +37,12 @@ def summaries(deps: Deps, clock: Clock, client: WebClient, now: datetime) -> lis
     return [d.key for d in run_due(deps, client, now) if d.result is Result.SENT and d.key.startswith("summary:")]
 
 
+def summary_messages(slack: SlackStub) -> list[dict]:
+    return [m for m in slack.messages() if m["metadata"]["event_payload"]["key"].startswith("summary:")]
+
+
 def posted_text(slack: SlackStub) -> str:
-    [message] = [m for m in slack.messages() if m["metadata"]["event_payload"]["key"].startswith("summary:")]
+    [message] = summary_messages(slack)
     return "\n".join(
         block["text"]["text"] for block in message["blocks"] if block.get("text") and block["type"] != "header"
     )
@@ -91,7 +95,7 @@ def test_the_summary_of_a_busy_week(deps: Deps, clock: Clock, client: WebClient,
 
     assert summaries(deps, clock, client, nov(23, 9)) == ["summary:2026-W48"]
 
-    [message] = slack.messages()
+    [message] = summary_messages(slack)
     assert message["channel"] == SOCIAL
     assert message["blocks"][0] == {
         "type": "header",
@@ -189,10 +193,31 @@ def test_the_preview_covers_this_week_so_far(deps: Deps, clock: Clock) -> None:
     assert preview.channel_id == SOCIAL
 
 
-def test_a_failed_summary_is_not_lost(deps: Deps, clock: Clock, client: WebClient, slack: SlackStub) -> None:
+@pytest.mark.parametrize("posted", [False, True], ids=["not posted", "posted"])
+def test_a_500_neither_loses_nor_doubles_the_summary(
+    deps: Deps, clock: Clock, client: WebClient, slack: SlackStub, posted: bool
+) -> None:
     world = World(deps.db).team()
-    slack.fail_next("chat.postMessage", 500, times=3)
+    slack.fail_next("chat.postMessage", 500, after_processing=posted)
+    assert summaries(deps, clock, client, nov(23, 9)) == []
+    row = world.delivery("summary:2026-W48")
+    assert row is not None and row.status == "unconfirmed"
+    for minutes in (1, 2, 5):
+        summaries(deps, clock, client, nov(23, 9) + timedelta(minutes=minutes))
+
+    [summary] = [m for m in slack.channel_history(SOCIAL) if m["metadata"]["event_payload"]["key"] == row.key]
+    row = world.delivery("summary:2026-W48")
+    assert row is not None and (row.status, row.message_ts) == ("sent", summary["ts"])
+    assert len(summary_messages(slack)) == (1 if posted else 2)  # resent only when Slack did not have it
+
+
+def test_a_refused_summary_is_sent_a_minute_later(
+    deps: Deps, clock: Clock, client: WebClient, slack: SlackStub
+) -> None:
+    world = World(deps.db).team()
+    slack.respond("chat.postMessage", lambda _args: {"ok": False, "error": "not_in_channel"})
     assert summaries(deps, clock, client, nov(23, 9)) == []
     row = world.delivery("summary:2026-W48")
     assert row is not None and row.status == "failed"
+    del slack.responders["chat.postMessage"]
     assert summaries(deps, clock, client, nov(23, 9) + timedelta(minutes=1)) == ["summary:2026-W48"]

@@ -17,13 +17,14 @@ from sqlalchemy import delete, select
 from bot.coach.kinds import Kind, Source
 from bot.coach.periods import PeriodName
 from bot.coach.scoring import DEFAULT_RULES, Tally, score_members
-from bot.coach.totals import score_totals, totals_from_tallies
+from bot.coach.totals import score_totals
 from bot.store.database import Database
 from bot.store.ledger import activity_row, delete_activities, insert_activities
 from bot.store.models import Activity, Member, Team
 from bot.store.rollups import ROLLUP_TABLES, is_received, period_start, rebuild_rollups
 from bot.store.tallies import member_totals
 from bot.store.upsert import insert_or_ignore
+from tests.totals_from_tallies import totals_from_tallies
 from tests.unit.test_totals import assert_same_standings
 
 TEAM = "T0ROLLUP01"

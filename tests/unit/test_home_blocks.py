@@ -59,7 +59,8 @@ def test_the_dashboard_shows_given_pushed_ratio_against_the_target_and_the_rank(
 def test_the_trend_compares_this_week_with_last_week() -> None:
     last = standings(tallies("U0ANA00001", Kind.REPLY, 2)).of("U0ANA00001")
 
-    assert "*This week:* 42.0 points, up from 10.0 last week" in texts(home(last_week=last))
+    assert "*This week so far:* 42.0 points, up from 10.0 at this point last week" in texts(home(last_week=last))
+    assert "at this point last week you had none yet" in texts(home(last_week=None))
 
 
 def test_waiting_links_each_get_an_open_button_to_the_link() -> None:

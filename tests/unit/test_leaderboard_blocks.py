@@ -9,12 +9,13 @@ from bot.coach.advice import NextStep
 from bot.coach.kinds import Kind
 from bot.coach.periods import PeriodName, period_containing
 from bot.coach.scoring import DEFAULT_RULES, Tally
-from bot.coach.totals import score_totals, totals_from_tallies
-from bot.services.standings import MemberStanding, Standings, Trend
-from bot.slack.blocks import Message
-from bot.slack.blocks.leaderboard import build_leaderboard, format_ratio
+from bot.coach.totals import score_totals
+from bot.services.standings import MemberStanding, Standings, Trend, named_board
+from bot.slack.blocks import Message, format_ratio, format_target, plural
+from bot.slack.blocks.leaderboard import build_leaderboard
 from bot.slack.blocks.me import build_me
 from bot.store.waiting import WaitingLink
+from tests.totals_from_tallies import totals_from_tallies
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 MONDAY = date(2026, 11, 23)
@@ -28,7 +29,12 @@ def tallies(user: str, kind: Kind, n: int, *, people: bool = True) -> list[Tally
     ]
 
 
-def standings(*groups: list[Tally], received: dict[str, int] | None = None, period=PeriodName.WEEK) -> Standings:
+def standings(
+    *groups: list[Tally],
+    received: dict[str, int] | None = None,
+    period=PeriodName.WEEK,
+    unnamed: frozenset[str] = frozenset(),
+) -> Standings:
     members = tuple(score_totals(totals_from_tallies([t for g in groups for t in g], received or {}), DEFAULT_RULES))
     return Standings(
         team_id="T1",
@@ -38,6 +44,7 @@ def standings(*groups: list[Tally], received: dict[str, int] | None = None, peri
         totals=MappingProxyType({}),
         given=sum(m.given for m in members),
         pushed=sum(m.pushed for m in members),
+        board=named_board(members, unnamed),
     )
 
 
@@ -99,6 +106,31 @@ def test_a_public_board_praises_only_and_never_adds_the_callers_row() -> None:
     assert text.count("pts") == 10
 
 
+def test_a_public_board_shows_no_ratio_and_no_post_count_for_anyone() -> None:
+    below_target = tallies("U0BELOW001", Kind.REPLY, 1) + tallies("U0BELOW001", Kind.POST, 3)
+    message = build_leaderboard(standings(ANA, CARLA, below_target), "U0ANA00001", public=True)
+
+    lines = board_lines(message)
+    assert lines == [
+        "1. <@U0ANA00001> `██████████` *42.0* pts · 💬 8",
+        "2. <@U0CARLA001> `████░░░░░░` *15.0* pts · 💬 3",
+        "3. <@U0BELOW001> `█░░░░░░░░░` *5.0* pts · 💬 1",
+    ]
+    text = all_text(message) + message.text
+    assert "⚖️" not in text and "📣" not in text and ":1 " not in text.replace("(4:1)", "")
+
+
+def test_members_never_to_be_named_leave_the_board_without_a_gap_in_the_ranks() -> None:
+    gone = tallies("U0GONE0001", Kind.REPLY, 20)
+    board = standings(ANA, gone, CARLA, unnamed=frozenset({"U0GONE0001"}))
+
+    lines = board_lines(build_leaderboard(board, "U0CARLA001"))
+
+    assert [line.split(" `")[0] for line in lines] == ["1. <@U0ANA00001>", "2. <@U0CARLA001>"]
+    assert [m.user_id for m in board.members] == ["U0GONE0001", "U0ANA00001", "U0CARLA001"]  # still counted
+    assert board.of("U0GONE0001") is None
+
+
 def test_an_empty_board_says_how_to_get_on_it() -> None:
     message = build_leaderboard(standings(), "U0ANA00001")
 
@@ -108,6 +140,17 @@ def test_an_empty_board_says_how_to_get_on_it() -> None:
 
 def test_ratio_reads_like_four_point_three_to_one_or_a_dash_without_posts() -> None:
     assert (format_ratio(13 / 3), format_ratio(None), format_ratio(0.0)) == ("4.3:1", "—", "0.0:1")
+    assert (format_target(4.0), format_target(1.5)) == ("4:1", "1.5:1")
+
+
+def test_plural_counts_with_the_right_noun() -> None:
+    assert [plural(n, "reply", "replies") for n in (0, 1, 2, 1204)] == [
+        "0 replies",
+        "1 reply",
+        "2 replies",
+        "1,204 replies",
+    ]
+    assert plural(1, "post") == "1 post" and plural(3, "post") == "3 posts"
 
 
 def standing_for(user: str, board: Standings, step: NextStep, waiting: WaitingLink | None = None) -> MemberStanding:

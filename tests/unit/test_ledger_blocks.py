@@ -8,6 +8,7 @@ import pytest
 
 from bot.coach.commands import MAX_NOTE_LENGTH
 from bot.coach.kinds import LOGGABLE_KINDS, Kind, Platform
+from bot.coach.urls import MAX_URL_LENGTH
 from bot.services.ledger import LoggedAction, LogResult, OptOutPreview, UndoResult, WeekBalance
 from bot.slack.blocks.ledger import (
     FIELD_BLOCKS,
@@ -77,8 +78,14 @@ def test_a_note_is_escaped_shortened_and_kept_on_one_line() -> None:
         (WeekBalance(8, 2, 4.0), "This week: *8 given*, 2 posts — a lovely balance."),
         (
             WeekBalance(3, 1, 4.0),
-            "This week: *3 given*, 1 post — a reply or comment on someone else's post would balance it nicely.",
+            "This week: *3 given*, 1 post — 1 more reply or comment on someone else's posts would balance it nicely.",
         ),
+        (
+            WeekBalance(10, 3, 4.0, capped_light=2),
+            "This week: *10 given*, 3 posts (the daily cap leaves out 2 likes and follows) — "
+            "2 more replies or comments on someone else's posts would balance it nicely.",
+        ),
+        (WeekBalance(55, 50, 1.1), "This week: *55 given*, 50 posts — a lovely balance."),  # 1.1 * 50 > 55 in floats
     ],
 )
 def test_the_week_balance_is_numbers_with_a_kind_next_step(balance: WeekBalance, shown: str) -> None:
@@ -89,7 +96,7 @@ def test_a_new_log_is_confirmed_in_one_line_with_a_way_to_take_it_back() -> None
     message = build_logged(LogResult(REPLY, True, BALANCE))
     assert message.text == (
         "Logged your *reply* on X (x.com/ana): “thanked her”. This week: *3 given*, 1 post — "
-        "a reply or comment on someone else's post would balance it nicely."
+        "1 more reply or comment on someone else's posts would balance it nicely."
     )
     section, hint = message.blocks
     assert section["text"]["text"] == message.text
@@ -154,6 +161,9 @@ def test_the_log_form_offers_every_loggable_kind_and_remembers_the_channel() -> 
     assert [option["value"] for option in options] == [kind.value for kind in LOGGABLE_KINDS]
     assert all(len(option["description"]["text"]) <= 75 for option in options)
     assert str(MAX_NOTE_LENGTH) in view["blocks"][2]["hint"]["text"]
+    # Slack enforces these in the form itself; the submission is still validated on our side.
+    assert view["blocks"][1]["element"]["max_length"] == MAX_URL_LENGTH == 2048
+    assert view["blocks"][2]["element"]["max_length"] == MAX_NOTE_LENGTH == 500
     assert json.loads(view["private_metadata"]) == {"channel_id": "C0SOCIAL01"}
 
 

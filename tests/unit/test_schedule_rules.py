@@ -10,6 +10,7 @@ import pytest
 
 from bot.coach.periods import PeriodName
 from bot.coach.schedule_rules import (
+    WAITING_AT_MOST,
     NudgeCandidate,
     NudgeDecision,
     NudgeReason,
@@ -151,20 +152,37 @@ class TestReminderDue:
 class TestIsWaiting:
     SHARED = utc(2026, 11, 23, 11)
 
-    def test_waits_from_the_moment_it_is_shared(self) -> None:
-        assert is_waiting(self.SHARED, None, self.SHARED, 24)
-        assert not is_waiting(self.SHARED, None, self.SHARED - timedelta(seconds=1), 24)
+    def test_a_fresh_link_is_not_waiting_yet(self) -> None:
+        assert not is_waiting(self.SHARED, None, self.SHARED, 24)
+        assert not is_waiting(self.SHARED, None, self.SHARED + timedelta(hours=23, minutes=59), 24)
 
-    def test_stops_waiting_after_waiting_hours(self) -> None:
-        assert is_waiting(self.SHARED, None, self.SHARED + timedelta(hours=23, minutes=59), 24)
-        assert not is_waiting(self.SHARED, None, self.SHARED + timedelta(hours=24), 24)
-        assert is_waiting(self.SHARED, None, self.SHARED + timedelta(hours=30), 48)
+    def test_waits_once_the_threshold_passes_without_a_reply(self) -> None:
+        assert is_waiting(self.SHARED, None, self.SHARED + timedelta(hours=24), 24)
+        assert is_waiting(self.SHARED, None, self.SHARED + timedelta(hours=30), 24)
+        assert not is_waiting(self.SHARED, None, self.SHARED + timedelta(hours=30), 48)
+
+    def test_a_link_shared_on_friday_evening_waits_through_the_weekend_into_monday(self) -> None:
+        friday_evening = utc(2026, 11, 20, 18)
+        monday_reminder = utc(2026, 11, 23, 10)
+        assert is_waiting(friday_evening, None, monday_reminder, 24)
+
+    def test_waits_a_week_after_the_threshold_then_the_conversation_has_moved_on(self) -> None:
+        threshold = timedelta(hours=24)
+        assert is_waiting(self.SHARED, None, self.SHARED + threshold + WAITING_AT_MOST - timedelta(seconds=1), 24)
+        assert not is_waiting(self.SHARED, None, self.SHARED + threshold + WAITING_AT_MOST, 24)
+
+    def test_the_longest_threshold_still_leaves_a_week_of_waiting(self) -> None:
+        assert is_waiting(self.SHARED, None, self.SHARED + timedelta(hours=168), 168)
+        assert is_waiting(self.SHARED, None, self.SHARED + timedelta(hours=168) + timedelta(days=6), 168)
 
     def test_stops_waiting_at_the_first_substantive_reply(self) -> None:
-        reply = self.SHARED + timedelta(hours=2)
+        reply = self.SHARED + timedelta(hours=30)
         assert is_waiting(self.SHARED, reply, reply - timedelta(seconds=1), 24)
         assert not is_waiting(self.SHARED, reply, reply, 24)
-        assert not is_waiting(self.SHARED, reply, reply + timedelta(hours=1), 24)
+        assert not is_waiting(self.SHARED, self.SHARED + timedelta(hours=2), self.SHARED + timedelta(hours=26), 24)
+
+    def test_a_link_shared_after_now_is_not_waiting(self) -> None:
+        assert not is_waiting(self.SHARED, None, self.SHARED - timedelta(hours=30), 24)
 
 
 def member(**changes: object) -> NudgeCandidate:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+import pytest
+
 from bot.coach.kinds import Kind
 from bot.coach.scoring import MemberScore
 from bot.coach.weekly import DiscussedLink, Improvement, WeekFacts
-from bot.slack.blocks import MAX_SECTION_TEXT
+from bot.slack.blocks import escape
 from bot.slack.blocks.summary import build_summary, link_label
+from tests.block_kit import assert_valid, link_targets
 
 TIP = "Reply to one person today & tell them why."
 
@@ -57,7 +60,6 @@ def test_a_week_reads_as_a_few_short_sections() -> None:
         "section",
     ]
     assert message.blocks[0]["text"]["text"] == "📊 Your week on social · 30 Nov – 6 Dec"
-    assert all(len(text) <= MAX_SECTION_TEXT for text in texts(FACTS))
     assert not any("fields" in block or "accessory" in block for block in message.blocks)  # one column on a phone
 
 
@@ -116,6 +118,26 @@ def test_the_preview_says_it_is_private_and_where_the_real_one_goes() -> None:
             }
         ],
     }
+
+
+@pytest.mark.parametrize("preview", [False, True])
+def test_the_longest_url_keeps_every_block_valid_and_the_link_whole(preview: bool) -> None:
+    query = "&".join(f"k{i}=v" for i in range(100))  # a hundred `&` to escape
+    url = f"https://very-long-host.example.com/threads/2026/?{query}&x=".ljust(2048, "x")
+    facts = replace(FACTS, most_discussed=DiscussedLink("U_ANA", url, "C1", "1.0", 12))
+    message = build_summary(facts, preview=preview, channel_id="C0SOCIAL01")
+
+    assert_valid(message)
+    [highlights] = [text for text in texts(facts) if "Most discussed" in text]
+    assert link_targets(highlights) == [escape(url)]
+    assert "|very-long-host.example.com/threads/2026/?k0=v&amp;" in highlights
+
+
+def test_a_url_too_long_to_fit_is_shown_by_its_label_and_nothing_breaks() -> None:
+    facts = replace(FACTS, most_discussed=DiscussedLink("U_ANA", "https://x.example/?" + "&" * 3000, "C1", "1.0", 3))
+    assert_valid(build_summary(facts))
+    [highlights] = [text for text in texts(facts) if "Most discussed" in text]
+    assert "🔥 *Most discussed:* x.example/?&amp;&amp;" in highlights and link_targets(highlights) == []
 
 
 def test_link_labels_are_short_and_cannot_break_the_link() -> None:

@@ -17,8 +17,8 @@ from bot.coach.totals import (
     breadth_credit,
     group_sums,
     score_totals,
-    totals_from_tallies,
 )
+from tests.totals_from_tallies import totals_from_tallies
 from tests.unit.test_scoring import MONDAY, ledgers, receipts, team_rules
 
 DEFAULT_CAPS = st.just(DEFAULT_RULES) | team_rules.map(

@@ -8,11 +8,13 @@ from hypothesis import strategies as st
 
 from bot.coach.kinds import Platform
 from bot.coach.urls import (
+    _PLATFORM_HOSTS,
     MAX_URL_LENGTH,
     InvalidURL,
     counterpart_of,
     is_slack_internal,
     platform_of,
+    read_link,
     unwrap_slack_link,
     url_key,
     validate_url,
@@ -108,3 +110,27 @@ def test_validate_url_either_returns_a_safe_url_or_refuses(raw: str) -> None:
     url_key(url)
     platform_of(url)
     counterpart_of(url)
+
+
+SCHEMES = ("https://", "http://", "HTTPS://", "mailto:", "<", ">", "|")
+HOSTS = ("www.", "m.", "x.com", "twitter.com", "blog.example.com", "slack.com", "[::1]", "user@", ".")
+REST = (":443", ":8080", ":x", "/@ana", "/ana/status/1", "/", "?utm_source=a&id=2", "&fbclid=1", "#top", "é", " ", "\t")
+PIECES = SCHEMES + HOSTS + REST
+urlish = st.builds("".join, st.lists(st.sampled_from(PIECES), max_size=8)) | st.text(max_size=60)
+
+
+@given(urlish)
+def test_read_link_is_validate_key_platform_and_internal_at_once(raw: str) -> None:
+    try:
+        url = validate_url(raw)
+    except InvalidURL:
+        with pytest.raises(InvalidURL):
+            read_link(raw)
+        return
+    assert read_link(raw) == (url, url_key(url), platform_of(url), is_slack_internal(url))
+
+
+def test_no_platform_host_is_a_parent_domain_of_another() -> None:
+    """platform_of walks a host's parent domains and stops at the first known one: there must be one at most."""
+    hosts = list(_PLATFORM_HOSTS)
+    assert not [(a, b) for a in hosts for b in hosts if a.endswith("." + b)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,6 +64,22 @@ def test_public_posts_the_board_in_the_channel_with_only_members_who_earned_poin
     assert response.json()["response_type"] == "in_channel"
     _title, rows, _ = board(response)
     assert ranked(rows) == [ANA]
+
+
+def test_the_public_board_praises_engagement_and_grades_nobody(driver: SlackDriver) -> None:
+    log(driver, ANA, "reply", 4)
+    log(driver, CARLA, "reply", 1)
+    log(driver, CARLA, "post", 3, to="carla")  # below the target: 1 social action for 3 posts
+
+    response = driver.command("leaderboard public", user=ANA)
+
+    body = response.json()
+    _title, rows, _ = board(response)
+    assert rows == [f"1. <@{ANA}> `██████████` *20.0* pts · 💬 4", f"2. <@{CARLA}> `██░░░░░░░░` *5.0* pts · 💬 1"]
+    everything = body["text"] + json.dumps(body["blocks"], ensure_ascii=False)
+    assert "⚖️" not in everything and "📣" not in everything and "0.3:1" not in everything
+    private = board(driver.command("leaderboard", user=ANA))[1]
+    assert private[1].endswith("· 📣 3 · ⚖️ 0.3:1")  # the board only the caller sees keeps every number
 
 
 def test_the_callers_row_is_added_when_they_are_outside_the_top_ten(driver: SlackDriver) -> None:

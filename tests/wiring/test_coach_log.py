@@ -136,11 +136,28 @@ def test_the_balance_is_given_against_pushed_this_calendar_week(
     clock.advance(days=1)
     ephemeral_text(driver.command("log post https://x.com/me/status/1"))
     text = ephemeral_text(driver.command("log reply https://x.com/ana/status/2"))
-    assert "This week: *1 given*, 1 post — a reply or comment on someone else's post would balance it nicely." in text
+    assert "This week: *1 given*, 1 post — 3 more replies or comments on someone else's posts would balance it" in text
 
     for n in range(3, 6):
         text = ephemeral_text(driver.command(f"log comment https://blog{n}.example.com/post"))
     assert "This week: *4 given*, 1 post — a lovely balance." in text
+
+
+def test_likes_past_the_daily_cap_count_in_the_log_as_they_do_in_coach_me(driver: SlackDriver) -> None:
+    for n in range(3):
+        ephemeral_text(driver.command(f"log post https://x.com/me/status/{n}"))
+    for n in range(12):
+        text = ephemeral_text(driver.command(f"log like https://x.com/friend{n}/status/{n}"))
+
+    assert text.endswith(
+        "This week: *10 given*, 3 posts (the daily cap leaves out 2 likes and follows) — "
+        "2 more replies or comments on someone else's posts would balance it nicely."
+    )
+    assert "lovely" not in text
+    card = ephemeral_text(driver.command("me"))
+    assert "Given: 10 (12 likes); 2 likes and follows beyond the daily cap don't count" in card
+    assert "Ratio: 3.3:1 · target 4:1" in card
+    assert "2 more replies or comments bring you to 4:1" in card
 
 
 def test_the_member_row_is_created_on_first_contact(driver: SlackDriver, db: Database) -> None:

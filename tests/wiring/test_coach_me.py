@@ -11,8 +11,10 @@ from bot.store.database import Database
 from bot.store.models import Member
 from tests.conftest import Clock
 from tests.slack_requests import SlackDriver
-from tests.slack_stub import TEAM_ID
-from tests.wiring.test_coach_leaderboard import ANA, BEN, DAN, log
+from tests.slack_stub import TEAM_ID, SlackStub
+from tests.waiting_time import waiting_since
+from tests.wiring.test_app_home import in_private_channels, share
+from tests.wiring.test_coach_leaderboard import ANA, BEN, CARLA, DAN, log
 
 
 def card(response: Any) -> str:
@@ -26,10 +28,6 @@ def card(response: Any) -> str:
             parts.append(block["text"]["text"])
         parts += [element["text"] for element in block.get("elements", [])]
     return "\n".join(parts)
-
-
-def ts(hour: int, minute: int = 0) -> str:
-    return f"{int(datetime(2026, 11, 23, hour, minute, tzinfo=UTC).timestamp())}.000100"
 
 
 def test_me_shows_given_by_kind_against_pushed_with_rank_and_ratio(driver: SlackDriver) -> None:
@@ -47,13 +45,18 @@ def test_me_shows_given_by_kind_against_pushed_with_rank_and_ratio(driver: Slack
     assert "*Next step:*" in text
 
 
-def test_me_compares_this_week_with_last_week(driver: SlackDriver, clock: Clock) -> None:
-    clock.now = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
-    log(driver, ANA, "reply", 1, to="earlier")
-    clock.now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+def test_on_monday_morning_the_week_is_compared_with_last_monday_morning(driver: SlackDriver, clock: Clock) -> None:
+    clock.now = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)  # last Monday, an hour earlier in the day
+    log(driver, ANA, "reply", 1, to="monday")
+    clock.now = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)  # last Wednesday: a busy day, later in the week
+    log(driver, ANA, "comment", 8, to="wednesday")
+    clock.now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # Monday morning
     log(driver, ANA, "reply", 3)
 
-    assert "*This week:* 15.0 points, up from 5.0 last week" in card(driver.command("me"))
+    text = card(driver.command("me"))
+
+    assert "*This week so far:* 15.0 points, up from 5.0 at this point last week" in text
+    assert "down from" not in text
 
 
 def test_month_and_all_count_more_than_the_week(driver: SlackDriver, clock: Clock) -> None:
@@ -78,23 +81,28 @@ def test_below_target_the_next_step_says_how_many_replies_are_needed(driver: Sla
     assert "10 more replies or comments bring you to 4:1" in text
 
 
-def test_the_next_step_names_a_teammates_link_waiting_for_a_reply(driver: SlackDriver) -> None:
-    driver.event(
-        {
-            "type": "message",
-            "channel": "C0SOCIAL01",
-            "channel_type": "channel",
-            "user": BEN,
-            "text": "New post: <https://blog.example.com/launch|our launch>",
-            "ts": ts(8),
-            "event_ts": ts(8),
-        }
-    )
+def test_the_next_step_names_a_teammates_link_waiting_for_a_reply(driver: SlackDriver, clock: Clock) -> None:
+    share(driver, BEN, "https://blog.example.com/launch", waiting_since(clock.now))
 
     text = card(driver.command("me"))
 
     assert f"<@{BEN}>'s <https://blog.example.com/launch|blog.example.com/launch> in <#C0SOCIAL01>" in text
-    assert "has waited 2 hours for a reply" in text
+    assert "hours for a reply" in text
+
+
+def test_a_private_channels_link_is_suggested_only_to_a_member_of_that_channel(
+    driver: SlackDriver, slack: SlackStub, clock: Clock
+) -> None:
+    share(driver, BEN, "https://x.com/ben/status/7", waiting_since(clock.now), channel="G0PRIVATE1")
+    in_private_channels(slack, {CARLA: ["G0PRIVATE1"]})
+
+    outside = card(driver.command("me", user=ANA))
+    inside = card(driver.command("me", user=CARLA))
+
+    assert "x.com/ben" not in outside and "G0PRIVATE1" not in outside
+    assert "Start with one reply today" in outside
+    assert f"<@{BEN}>'s <https://x.com/ben/status/7|x.com/ben/status/7> in <#G0PRIVATE1>" in inside
+    assert [call.args["user"] for call in slack.calls_to("users.conversations")] == [ANA, CARLA]
 
 
 def test_someone_new_gets_a_first_step(driver: SlackDriver) -> None:

@@ -84,6 +84,8 @@ def test_coach_log_alone_opens_the_form_with_the_trigger_id(driver: SlackDriver,
         "follow",
     ]
     assert url_block["optional"] and note_block["optional"] and not kind_block.get("optional")
+    # Slack stops the member typing past these in the form itself; the submission is still checked.
+    assert (url_block["element"]["max_length"], note_block["element"]["max_length"]) == (2048, 500)
 
 
 def test_a_valid_submission_closes_the_form_stores_once_and_confirms_where_coach_was_typed(

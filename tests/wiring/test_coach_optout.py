@@ -15,6 +15,9 @@ from bot.store.models import Activity, Member
 from tests.conftest import Clock
 from tests.slack_requests import SlackDriver
 from tests.slack_stub import TEAM_ID, SlackStub
+from tests.waiting_time import waiting_since
+from tests.wiring.test_app_home import open_home, published, share, texts
+from tests.wiring.test_coach_leaderboard import board, log, ranked
 
 ANA, BEN = "U0ANA00001", "U0BEN00001"
 
@@ -170,3 +173,29 @@ def test_only_the_member_who_clicks_is_opted_out(driver: SlackDriver, db: Databa
     click(driver, OPT_OUT_CONFIRM_ACTION, user=BEN)
     assert rows(db) == [(ANA, "link", "slack")]
     assert member(db, BEN).opted_out is True
+
+
+def test_after_the_confirm_button_the_member_is_on_no_board_and_on_no_teammates_home_tab(
+    driver: SlackDriver, slack: SlackStub, clock: Clock
+) -> None:
+    log(driver, ANA, "reply", 5)
+    log(driver, BEN, "reply", 2)
+    share(driver, ANA, "https://ana.example.org/launch", waiting_since(clock.now))
+    assert ranked(board(driver.command("leaderboard", user=BEN))[1]) == [ANA, BEN]
+    open_home(driver, BEN)
+    assert f"1. <@{ANA}>" in texts(published(slack)[-1]["view"])
+    assert "ana.example.org" in texts(published(slack)[-1]["view"])
+
+    prompt = driver.command("optout").json()
+    [confirm] = [b for b in prompt["blocks"][-1]["elements"] if b["action_id"] == OPT_OUT_CONFIRM_ACTION]
+    assert click(driver, confirm["action_id"]).status == 200
+
+    assert ranked(board(driver.command("leaderboard", user=BEN))[1]) == [BEN]
+    assert ranked(board(driver.command("leaderboard public", user=BEN))[1]) == [BEN]
+    open_home(driver, BEN)
+    bens_home = texts(published(slack)[-1]["view"])
+    assert ANA not in bens_home and "ana.example.org" not in bens_home
+    assert f"1. <@{BEN}>" in bens_home
+    open_home(driver, ANA)
+    anas_home = texts(published(slack)[-1]["view"])
+    assert "`/coach optin` turns tracking back on" in anas_home and "Given" not in anas_home

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from bot.coach.kinds import Kind, Platform
@@ -219,6 +221,7 @@ def test_links_in_private_channels_count_but_never_reach_public_lists(driver: Sl
     }
     with db.session() as session:
         channel = session.scalars(select(Channel).where(Channel.channel_id == PRIVATE)).one()
-        public = waiting_links(session, TEAM_ID, clock.now, 24, public_only=True, limit=10)
+        a_day_later = clock.now + timedelta(days=1)  # nobody has answered them: waiting
+        public = waiting_links(session, TEAM_ID, a_day_later, 24, public_only=True, limit=10)
     assert channel.is_private
     assert [(item.user_id, item.url) for item in public] == [(CARLA, BLOG)]

@@ -35,7 +35,7 @@ def tick(deps: Deps, clock: Clock, world: World, now: datetime) -> None:
     """DAN has posted for days without engaging and a teammate's link waits: run the clock at `now`."""
     for n in range(4):
         world.link(DAN, now - timedelta(days=n + 1, minutes=n))
-    world.link(ANA, now - timedelta(hours=1))
+    world.link(ANA, now - timedelta(hours=25))  # unanswered for a day: waiting
     clock.now = now
     run_due(deps, make_web_client(deps.settings), now)
 
@@ -44,7 +44,8 @@ def click(driver: SlackDriver, world: World, dm: dict[str, Any], action_id: str)
     """Press a button of the nudge, as Slack sends it: block_actions on a bot message in the DM."""
     delivery = world.delivery(KEY)
     assert delivery is not None and delivery.message_ts
-    button = next(element for element in dm["blocks"][1]["elements"] if element["action_id"] == action_id)
+    [controls] = [block for block in dm["blocks"] if block["type"] == "actions"]
+    button = next(element for element in controls["elements"] if element["action_id"] == action_id)
     payload = {
         "type": "block_actions",
         "user": {"id": DAN, "username": "dan", "name": "dan", "team_id": world.team_id},

@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from bot.deps import Deps
 from bot.services.home import NudgeSwitch, switch_nudges
+from bot.services.members import shared_private_channels
 from bot.slack.blocks.home import OPEN_LINK_ACTION, SWITCH_ACTIONS, build_home
 
 
@@ -18,7 +19,8 @@ def register(app: App, deps: Deps) -> None:
             """Acknowledge at once, flip the switch, and show the Home tab as it now stands."""
             ack()
             user_id = context.user_id or ""
-            view = switch_nudges(deps, context.team_id or "", user_id, switch)
+            private_channels = shared_private_channels(client, user_id)
+            view = switch_nudges(deps, context.team_id or "", user_id, switch, private_channels=private_channels)
             client.views_publish(user_id=user_id, view=build_home(view))
 
         return handle_switch

@@ -71,3 +71,18 @@ def text_bar(value: float, maximum: float, width: int = 10) -> str:
     """A small text bar (█░) for leaderboards: readable on a phone, no images needed."""
     filled = 0 if maximum <= 0 else max(0, min(width, round(width * value / maximum)))
     return "█" * filled + "░" * (width - filled)
+
+
+def format_ratio(ratio: float | None) -> str:
+    """ "4.3:1" (social actions per post), or "—" when there are no posts to balance."""
+    return "—" if ratio is None else f"{ratio:.1f}:1"
+
+
+def format_target(target: float) -> str:
+    """A team's target ratio as it was set: "4:1", "1.5:1"."""
+    return f"{target:g}:1"
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """ "1 reply", "2 replies", "1,204 posts": the count with its noun (`many` defaults to `one` + "s")."""
+    return f"{n:,} {one if n == 1 else many or one + 's'}"

@@ -9,8 +9,19 @@ from datetime import datetime
 
 from bot.coach.advice import NextStep, next_step
 from bot.services.home import Dashboard, HomeView, NudgeSwitch
-from bot.slack.blocks import Block, actions, button, context, divider, header, section, text_bar
-from bot.slack.blocks.leaderboard import format_ratio, format_target, how_points_work, leaderboard_line
+from bot.slack.blocks import (
+    Block,
+    actions,
+    button,
+    context,
+    divider,
+    format_ratio,
+    format_target,
+    header,
+    section,
+    text_bar,
+)
+from bot.slack.blocks.leaderboard import how_points_work, leaderboard_line
 from bot.slack.blocks.me import next_step_text, trend_line, waiting_line
 from bot.store.waiting import WaitingLink
 

@@ -13,8 +13,9 @@ from typing import Any
 
 from bot.coach.commands import MAX_NOTE_LENGTH
 from bot.coach.kinds import LOGGABLE_KINDS, Kind, Platform
+from bot.coach.urls import MAX_URL_LENGTH
 from bot.services.ledger import LoggedAction, LogResult, OptOutPreview, UndoResult, WeekBalance
-from bot.slack.blocks import Block, Message, actions, button, context, escape, plain, section
+from bot.slack.blocks import Block, Message, actions, button, context, escape, plain, plural, section
 
 LOG_MODAL_CALLBACK_ID = "ledger_log_modal"
 KIND_BLOCK, KIND_ACTION = "ledger_log_kind", "kind"
@@ -53,10 +54,6 @@ PLATFORM_NAMES: Mapping[Platform, str] = {
 }
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 def _quoted_note(note: str) -> str:
     """The member's note on one line, shortened and escaped (it is plain text; this is mrkdwn)."""
     note = " ".join(note.split())
@@ -82,17 +79,21 @@ def describe_action(action: LoggedAction) -> str:
 
 
 def describe_balance(balance: WeekBalance) -> str:
-    """This week's given vs. pushed, with one kind next step when posts are ahead of engagement."""
+    """This week's given vs. pushed as `/coach me` counts them, with one kind next step when posts are ahead."""
     if balance.given == 0 and balance.pushed == 0:
         return "Nothing counted for you this week yet."
-    counts = f"This week: *{balance.given} given*, {_count(balance.pushed, 'post')}"
+    counts = f"This week: *{balance.given} given*, {plural(balance.pushed, 'post')}"
+    if balance.capped_light:
+        left_out = plural(balance.capped_light, "like or follow", "likes and follows")
+        counts += f" (the daily cap leaves out {left_out})"
     if balance.on_target:
         return (
             f"{counts} — giving first, which is exactly the idea."
             if balance.pushed == 0
             else f"{counts} — a lovely balance."
         )
-    return f"{counts} — a reply or comment on someone else's post would balance it nicely."
+    more = plural(balance.actions_to_target, "more reply or comment", "more replies or comments")
+    return f"{counts} — {more} on someone else's posts would balance it nicely."
 
 
 def build_logged(result: LogResult) -> Message:
@@ -121,7 +122,7 @@ def build_opt_out_confirmation(preview: OptOutPreview) -> Message:
         )
         return Message(text, [section(text)])
     if preview.activity_count:
-        what = f"I'll delete the {_count(preview.activity_count, 'action')} I have for you (logged and seen in Slack)"
+        what = f"I'll delete the {plural(preview.activity_count, 'action')} I have for you (logged and seen in Slack)"
     else:
         what = "I don't have any actions for you yet; I'll keep it that way"
     text = (
@@ -137,7 +138,7 @@ def build_opt_out_confirmation(preview: OptOutPreview) -> Message:
 
 
 def build_opted_out(deleted: int) -> Message:
-    gone = f"I deleted {_count(deleted, 'action')} of yours and" if deleted else "You're opted out:"
+    gone = f"I deleted {plural(deleted, 'action')} of yours and" if deleted else "You're opted out:"
     text = (
         f"Done. {gone} I won't count you or nudge you from now on. Changed your mind? `/coach optin` brings you back."
     )
@@ -163,14 +164,14 @@ def build_opted_in(was_opted_out: bool) -> Message:
 def build_export_comment(count: int) -> Message:
     """The DM that carries the CSV file."""
     text = (
-        f"Here's your More Social data: the {_count(count, 'action')} I have for you, logged and seen in Slack, "
+        f"Here's your More Social data: the {plural(count, 'action')} I have for you, logged and seen in Slack, "
         "one per line."
     )
     return Message(text, [section(text)])
 
 
 def build_export_sent(count: int) -> Message:
-    text = f"I sent you a DM with your data: {_count(count, 'action')} as a CSV file."
+    text = f"I sent you a DM with your data: {plural(count, 'action')} as a CSV file."
     return Message(text, [section(text)])
 
 
@@ -216,6 +217,7 @@ def build_log_modal(channel_id: str) -> Block:
                 "element": {
                     "type": "plain_text_input",
                     "action_id": URL_ACTION,
+                    "max_length": MAX_URL_LENGTH,
                     "placeholder": plain("https://x.com/ana/status/1"),
                 },
             },
@@ -229,6 +231,7 @@ def build_log_modal(channel_id: str) -> Block:
                     "type": "plain_text_input",
                     "action_id": NOTE_ACTION,
                     "multiline": True,
+                    "max_length": MAX_NOTE_LENGTH,
                     "placeholder": plain("Thanked Ana for the tip"),
                 },
             },

@@ -13,8 +13,8 @@ from bot.coach.kinds import GIVEN_KINDS, PUSHED_KINDS, Kind
 from bot.coach.periods import PeriodName
 from bot.coach.scoring import MemberScore
 from bot.services.standings import MemberStanding, Trend
-from bot.slack.blocks import Block, Message, context, header, section
-from bot.slack.blocks.leaderboard import format_points, format_ratio, format_target
+from bot.slack.blocks import Block, Message, context, format_ratio, format_target, header, plural, section
+from bot.slack.blocks.leaderboard import format_points
 from bot.slack.blocks.summary import slack_link
 from bot.store.waiting import WaitingLink
 
@@ -38,8 +38,7 @@ _ORDER = (Kind.ANSWER, Kind.REPLY, Kind.COMMENT, Kind.SHARE, Kind.LIKE, Kind.FOL
 
 
 def count_of(n: int, kind: Kind) -> str:
-    one, many = _NOUNS[kind]
-    return f"{n} {one if n == 1 else many}"
+    return plural(n, *_NOUNS[kind])
 
 
 def by_kind(counts: Mapping[Kind, int], kinds: frozenset[Kind]) -> str:
@@ -51,7 +50,7 @@ def ago(instant: datetime, now: datetime) -> str:
     hours = round(max(now - instant, timedelta(0)).total_seconds() / 3600)
     if hours < 1:
         return "less than an hour"
-    return f"{hours} hour{'s' if hours != 1 else ''}"
+    return plural(hours, "hour")
 
 
 def waiting_line(link: WaitingLink, now: datetime) -> str:
@@ -59,13 +58,14 @@ def waiting_line(link: WaitingLink, now: datetime) -> str:
 
 
 def trend_line(trend: Trend) -> str:
-    """This week against last week, in points and ratio, said plainly."""
+    """This week so far against last week at the same moment, in points and ratio, said plainly."""
     now = trend.this_week.score if trend.this_week else 0.0
     before = trend.last_week.score if trend.last_week else 0.0
     if trend.last_week is None:
-        return f"📈 *This week:* {format_points(now)} points; last week had none to compare with."
+        return f"📈 *This week so far:* {format_points(now)} points; at this point last week you had none yet."
     direction = "up from" if now > before else ("down from" if now < before else "the same as")
-    line = f"📈 *This week:* {format_points(now)} points, {direction} {format_points(before)} last week"
+    line = f"📈 *This week so far:* {format_points(now)} points, {direction} {format_points(before)}"
+    line += " at this point last week"
     if trend.this_week and trend.this_week.ratio is not None and trend.last_week.ratio is not None:
         line += f" (ratio {format_ratio(trend.this_week.ratio)}, was {format_ratio(trend.last_week.ratio)})"
     return line + "."

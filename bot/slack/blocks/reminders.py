@@ -2,6 +2,9 @@
 
 The channel reminder names people only as the authors of links worth answering; corrections (the nudge,
 the burst note) are private and never compare anyone with a named teammate.
+
+Each link gets a section of its own, so five links of 2,048 characters each stay within Slack's
+3,000-character section text without a `<url|label>` ever being cut in half.
 """
 
 from __future__ import annotations
@@ -9,11 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.slack.blocks import Block, Message, actions, button, context, section
+from bot.slack.blocks import MAX_SECTION_TEXT, Block, Message, actions, button, context, escape, section
 from bot.slack.blocks.summary import slack_link
 
 SNOOZE_NUDGES_ACTION = "nudge_snooze"
 STOP_NUDGES_ACTION = "nudge_stop"
+# Slack's permalinks run to about a hundred characters; a longer one is left out rather than crowd the link.
+MAX_PERMALINK = 500
 
 
 @dataclass(frozen=True)
@@ -38,19 +43,22 @@ def _ago(shared_at: datetime, now: datetime) -> str:
 
 
 def _link_line(link: LinkToAnswer, now: datetime) -> str:
-    line = f"• {slack_link(link.url)} by <@{link.user_id}> in <#{link.channel_id}> · {_ago(link.shared_at, now)}"
-    if link.permalink:
-        line += f" · <{link.permalink}|reply in thread>"
-    return line
+    """One waiting link, within a section's limit: the link gets the room the rest of the line leaves."""
+    about = f" by <@{link.user_id}> in <#{link.channel_id}> · {_ago(link.shared_at, now)}"
+    reply = ""
+    if link.permalink and len(escape(link.permalink)) <= MAX_PERMALINK:
+        reply = f" · <{escape(link.permalink)}|reply in thread>"
+    room = MAX_SECTION_TEXT - len("• ") - len(about) - len(reply)
+    return f"• {slack_link(link.url, room=room)}{about}{reply}"
 
 
 def build_waiting_reminder(links: list[LinkToAnswer], now: datetime) -> Message:
-    """The channel reminder: links still waiting for a first reply, oldest first."""
+    """The channel reminder: links still waiting for a first reply, oldest first, one section each."""
     intro = "*🔗 Still waiting for a first reply*"
-    body = "\n".join(_link_line(link, now) for link in links)
+    lines = [_link_line(link, now) for link in links]
     nudge = "A sentence of your own beats a like: reply in the thread, and the link drops off this list."
-    blocks: list[Block] = [section(f"{intro}\n{body}"), context(nudge)]
-    text = f"Still waiting for a first reply:\n{body}\n{nudge}"
+    blocks: list[Block] = [section(intro), *(section(line) for line in lines), context(nudge)]
+    text = "\n".join(["Still waiting for a first reply:", *lines, nudge])
     return Message(text=text, blocks=blocks)
 
 
@@ -61,10 +69,11 @@ def build_nudge(user_id: str, links: list[LinkToAnswer], now: datetime) -> Messa
         "These teammates' links are still waiting for a first reply. "
         "A sentence from you would help them land, and replies like that tend to come back to your own posts:"
     )
-    body = "\n".join(_link_line(link, now) for link in links)
+    lines = [_link_line(link, now) for link in links]
     footer = "I send these at most every few days, never on quiet days or outside working hours."
     blocks: list[Block] = [
-        section(f"{greeting}\n{ask}\n{body}"),
+        section(f"{greeting}\n{ask}"),
+        *(section(line) for line in lines),
         actions(
             button("Snooze for a week", SNOOZE_NUDGES_ACTION, "snooze"),
             button("Stop these", STOP_NUDGES_ACTION, "stop"),
@@ -72,7 +81,7 @@ def build_nudge(user_id: str, links: list[LinkToAnswer], now: datetime) -> Messa
         ),
         context(footer),
     ]
-    return Message(text=f"{greeting} {ask}\n{body}", blocks=blocks)
+    return Message(text="\n".join([f"{greeting} {ask}", *lines]), blocks=blocks)
 
 
 def _slack_date(instant: datetime) -> str:

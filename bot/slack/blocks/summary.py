@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 from bot.coach.scoring import MemberScore
-from bot.coach.weekly import Trend, WeekFacts
-from bot.slack.blocks import Block, Message, context, divider, escape, header, section
+from bot.coach.weekly import DiscussedLink, Trend, WeekFacts
+from bot.slack.blocks import MAX_SECTION_TEXT, Block, Message, context, divider, escape, header, section
 
 MAX_LINK_LABEL = 60
+# What a link may take of a 3,000-character text when its caller does not say: a 2,048-character URL (the
+# longest we accept), escaped, with its label, and room left for the words around it.
+MAX_LINK_MARKUP = 2600
 
 
 def _ratio(value: float) -> str:
@@ -33,8 +36,15 @@ def link_label(url: str) -> str:
     return escape(label).replace("|", "¦")
 
 
-def slack_link(url: str, label: str | None = None) -> str:
-    return f"<{escape(url)}|{label or link_label(url)}>"
+def slack_link(url: str, label: str | None = None, *, room: int = MAX_LINK_MARKUP) -> str:
+    """`<url|label>`: the whole URL as the target, a short label to read, in at most `room` characters.
+
+    A link is never cut (half a `<url|label>` breaks the message): one whose markup would not fit is shown
+    by its label alone, which only a URL escaped far beyond 2,048 characters ever needs.
+    """
+    text = label or link_label(url)
+    markup = f"<{escape(url)}|{text}>"
+    return markup if len(markup) <= room else text
 
 
 def _noun(n: int, one: str, many: str | None = None) -> str:
@@ -78,23 +88,27 @@ def _unanswered_line(facts: WeekFacts) -> str | None:
     return f"🕊️ {facts.links_unanswered} of {_plural(facts.links_shared, 'link')} shared never got a reply."
 
 
+def _discussed_line(link: DiscussedLink, room: int) -> str:
+    before = "🔥 *Most discussed:* "
+    after = f" shared by <@{link.user_id}> · {_plural(link.replies, 'reply', 'replies')}"
+    return before + slack_link(link.url, room=room - len(before) - len(after)) + after
+
+
 def _highlights(facts: WeekFacts) -> list[str]:
-    lines = []
+    """The week's highlights, one section's worth: the link gets whatever room the other lines leave."""
+    improved = None
     if facts.most_improved is not None:
         better = facts.most_improved
-        lines.append(
+        improved = (
             f"🚀 *Most improved:* <@{better.user_id}> went from {_ratio(better.before)} to {_ratio(better.after)}"
         )
-    if facts.most_discussed is not None:
-        link = facts.most_discussed
-        lines.append(
-            f"🔥 *Most discussed:* {slack_link(link.url)} shared by <@{link.user_id}> · "
-            f"{_plural(link.replies, 'reply', 'replies')}"
-        )
     unanswered = _unanswered_line(facts)
-    if unanswered:
-        lines.append(unanswered)
-    return lines
+    others = [line for line in (improved, unanswered) if line]
+    discussed = None
+    if facts.most_discussed is not None:
+        room = MAX_SECTION_TEXT - sum(len(line) + 1 for line in others)
+        discussed = _discussed_line(facts.most_discussed, room)
+    return [line for line in (improved, discussed, unanswered) if line]
 
 
 def build_summary(facts: WeekFacts, *, preview: bool = False, channel_id: str | None = None) -> Message:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.coach.commands import ShowLeaderboard, ShowMe
+from bot.services.members import shared_private_channels
 from bot.services.standings import leaderboard, me
 from bot.slack.blocks.leaderboard import build_leaderboard
 from bot.slack.blocks.me import build_me
@@ -17,7 +18,10 @@ def handle_leaderboard(command: ShowLeaderboard, ctx: CommandContext) -> Reply:
 
 
 def handle_me(command: ShowMe, ctx: CommandContext) -> Reply:
-    message = build_me(me(ctx.deps, ctx.team_id, ctx.user_id, command.period), ctx.deps.now())
+    """Ephemeral, but shown in a channel: a suggested link comes from a public channel or one the member is in."""
+    private_channels = shared_private_channels(ctx.client, ctx.user_id)
+    standing = me(ctx.deps, ctx.team_id, ctx.user_id, command.period, private_channels=private_channels)
+    message = build_me(standing, ctx.deps.now())
     return Reply(message.text, message.blocks)
 
 

@@ -1,4 +1,8 @@
-"""app_home_opened: publish the member's dashboard each time they open the Home tab."""
+"""app_home_opened: publish the member's dashboard each time they open the Home tab.
+
+Two Slack calls per open, whatever the team's size: which private channels the member is in (before the
+database is read, so no transaction waits on Slack), then views.publish.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from slack_sdk import WebClient
 
 from bot.deps import Deps
 from bot.services.home import home_view
+from bot.services.members import shared_private_channels
 from bot.slack.blocks.home import build_home
 
 
@@ -19,7 +24,8 @@ def register(app: App, deps: Deps) -> None:
         team_id = body.get("team_id")
         if event.get("tab") != "home" or not user_id or not team_id:
             return
-        view = home_view(deps, team_id, user_id)
+        private_channels = shared_private_channels(client, user_id)
+        view = home_view(deps, team_id, user_id, private_channels=private_channels)
         client.views_publish(user_id=user_id, view=build_home(view))
 
     app.event("app_home_opened")(handle_app_home_opened)

@@ -118,6 +118,7 @@ def upgrade() -> None:
         sa.Column("sent_at", bot.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("message_ts", sa.String(length=32), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("unconfirmed_since", bot.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["team_id"], ["teams.id"], name=op.f("fk_deliveries_team_id_teams"), ondelete="CASCADE"
         ),

@@ -1,0 +1,116 @@
+"""Writing in bulk and rebuilding the rollups once gives exactly what inserting row by row keeps on write.
+
+The export import writes through `BulkLedger` (rows straight to the driver, rollups rebuilt set-based at the
+end); everything else through `insert_activities`. Both must leave the same ledger, byte for byte as the
+database stores it, and the same rollup tables, whatever the rows, redeliveries and later deletes.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy.orm import Session
+
+from bot.store.database import Database
+from bot.store.ledger import (
+    ACTIVITY_COLUMNS,
+    BulkLedger,
+    bulk_is_cheaper,
+    delete_activities,
+    driver_name,
+    insert_activities,
+    row_encoder,
+)
+from bot.store.models import Activity
+from bot.store.rollups import rebuild_rollups
+from tests.integration.test_tallies import TEAM, fresh_team, keys, row_for, snapshot
+
+
+def stored_ledger(db: Database) -> list[tuple]:
+    """The team's ledger as the database holds it (raw values, not read back through SQLAlchemy types)."""
+    columns = ", ".join(name for name in ACTIVITY_COLUMNS if name != "created_at")
+    with db.session() as session:
+        rows = session.connection().exec_driver_sql(f"SELECT {columns} FROM activities ORDER BY source_key")
+        return [tuple(row) for row in rows]
+
+
+def write_row_by_row(db: Database, batches: list[list[int]], doomed: set[int]) -> None:
+    for batch in batches:
+        with db.session() as session:
+            insert_activities(session, [row_for(key) for key in batch])
+    with db.session() as session:
+        delete_activities(session, TEAM, Activity.source_key.in_([f"k{key}" for key in doomed]))
+
+
+def encoded(session: Session, chosen: list[int]) -> list[tuple]:
+    """Rows as the export reader hands them to BulkLedger: ACTIVITY_COLUMNS values, encoded for the driver."""
+    encode = row_encoder(driver_name(session))
+    return [encode([row_for(key)[name] for name in ACTIVITY_COLUMNS]) for key in chosen]
+
+
+def write_in_bulk(db: Database, batches: list[list[int]], doomed: set[int]) -> int:
+    with db.session() as session:
+        ledger = BulkLedger(session, TEAM)
+        for chosen in [*batches, [key for batch in batches for key in batch]]:  # then every row again
+            ledger.insert(encoded(session, chosen))
+        ledger.finish()
+    with db.session() as session:  # rollups kept on write from here on, on top of the rebuilt ones
+        delete_activities(session, TEAM, Activity.source_key.in_([f"k{key}" for key in doomed]))
+    return ledger.new_rows
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    batches=st.lists(st.lists(keys, max_size=25), min_size=1, max_size=4),
+    doomed=st.sets(keys, max_size=10),
+)
+def test_bulk_rows_and_one_rebuild_equal_rollups_kept_on_write(db: Database, batches, doomed) -> None:
+    fresh_team(db)
+    write_row_by_row(db, batches, doomed)
+    ledger, rollups = stored_ledger(db), snapshot(db)
+
+    fresh_team(db)
+    new_rows = write_in_bulk(db, batches, doomed)
+
+    assert new_rows == len({key for batch in batches for key in batch})
+    assert stored_ledger(db) == ledger
+    assert snapshot(db) == rollups
+
+
+def test_a_rebuild_adds_to_what_the_team_already_had(db: Database) -> None:
+    fresh_team(db)
+    with db.session() as session:
+        insert_activities(session, [row_for(key) for key in range(40)])
+    with db.session() as session:
+        ledger = BulkLedger(session, TEAM)
+        ledger.insert(encoded(session, list(range(30, 80))))
+        ledger.finish()
+    kept = snapshot(db)
+
+    with db.session() as session:
+        assert rebuild_rollups(session, TEAM) == 80
+    assert snapshot(db) == kept
+    fresh_team(db)
+    with db.session() as session:
+        insert_activities(session, [row_for(key) for key in range(80)])
+    assert snapshot(db) == kept
+
+
+def test_writing_again_what_is_stored_changes_nothing(db: Database) -> None:
+    fresh_team(db)
+    with db.session() as session:
+        insert_activities(session, [row_for(key) for key in range(20)])
+    before = snapshot(db), stored_ledger(db)
+    with db.session() as session:
+        ledger = BulkLedger(session, TEAM)
+        assert ledger.insert(encoded(session, list(range(20)))) == 0
+        ledger.finish()
+
+    assert (snapshot(db), stored_ledger(db)) == before
+
+
+def test_bulk_pays_off_for_rows_many_next_to_the_ledger() -> None:
+    assert bulk_is_cheaper(ledger_rows=0, new_rows=100)
+    assert bulk_is_cheaper(ledger_rows=1_000_000, new_rows=1_000_000)
+    assert not bulk_is_cheaper(ledger_rows=1_000_000, new_rows=1_000)
+    assert not bulk_is_cheaper(ledger_rows=0, new_rows=0)
