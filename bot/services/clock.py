@@ -30,7 +30,7 @@ JOBS: tuple[Job, ...] = (send_weekly_summary, send_waiting_reminder, send_nudges
 
 
 def run_due(deps: Deps, client: WebClient, now: datetime) -> list[Delivered]:
-    """Run every job for every workspace at `now`; return what was sent, recovered, refused or abandoned.
+    """Run every job for every workspace at `now`; return what each did (sent, recovered, refused, unconfirmed...).
 
     This is the clock's one error handler: a job that fails for one workspace is logged with its
     traceback and the others still run; its claim, if any, is settled by a later tick.
