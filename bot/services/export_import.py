@@ -47,9 +47,9 @@ SAMPLE_EXPORT = Path(__file__).resolve().parents[1] / "data" / "sample_export"
 SAMPLE_TEAM_ID = "T0SAMPLE"
 # Rows buffered before a write: big enough for few round trips, small enough to keep memory flat.
 FLUSH_ROWS = 6000
-# An export this big (its day files' JSON) is read in a second process; a smaller one reads faster than
-# that process starts.
-SEPARATE_READER_BYTES = 8_000_000
+# An export this big (its day files' JSON, about 25,000 messages) is read by other processes; starting them
+# takes about half a second, as long as reading that much here.
+SEPARATE_READER_BYTES = 32_000_000
 # About this much day-file JSON per ledger row in a busy workspace's export: the size estimate that picks
 # how the rollups are kept before the export has been read.
 EXPORT_BYTES_PER_ROW = 1250

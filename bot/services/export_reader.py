@@ -6,8 +6,8 @@ rows, already encoded for the database driver, through a bounded queue (memory s
 export). What only the store can tell, a thread parent read in an earlier import or too long ago to be
 remembered, comes back as a reply to place (`DayRows.replies`), and the importing process asks the store.
 
-The rules are the live bot's: `entries_for_message` and `entry_for_reaction` decide what a message is
-worth, so an imported message counts exactly as it would have counted live.
+The rules are the live bot's and history's: `entries_for_message` decides what a message is worth and
+`ingest.reaction_likes` what its emoji are, so an imported message counts exactly as it would have live.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from bot.coach.kinds import Kind, Source
-from bot.coach.messages import ChannelContext, LedgerEntry, ParentMessage, entries_for_message, entry_for_reaction
+from bot.coach.messages import ChannelContext, LedgerEntry, ParentMessage, entries_for_message
 from bot.services.export_archive import ExportArchive, ExportChannel, ExportError
-from bot.services.ingest import ThreadMemory, oldest_first
+from bot.services.ingest import ThreadMemory, oldest_first, reaction_likes
 from bot.store.ledger import ACTIVITY_COLUMNS, activity_values, row_encoder
 
 # Day files read ahead of the writer: enough to keep both processes busy, few enough to keep memory flat.
@@ -91,6 +91,7 @@ class _DayReader:
         self._channel: ExportChannel | None = None
         self._context = ChannelContext("", False, plan.bot_user_id)
         self._threads = ThreadMemory()
+        self._unwanted = plan.bots | plan.opted_out
 
     def read(self, channel: ExportChannel, messages: list[dict]) -> DayRows:
         if channel != self._channel:
@@ -143,30 +144,10 @@ class _DayReader:
         return ParentMessage(author, thread_ts, has_links=True) if author else None
 
     def _reaction_likes(self, message: Mapping[str, Any], day: DayRows) -> list[LedgerEntry]:
-        """One like per teammate however many emoji, never from bots, the author or members who opted out."""
-        ts, author = message["ts"], message["user"]
-        unwanted = self._plan.bots | self._plan.opted_out
-        likes: dict[str, LedgerEntry] = {}
-        for reaction in message["reactions"]:
-            if not isinstance(reaction, Mapping) or not isinstance(reaction.get("users"), list):
-                continue
-            name = str(reaction.get("name") or "")
-            for user in reaction["users"]:
-                if not isinstance(user, str) or user in unwanted:
-                    continue
-                like = likes.get(user) or entry_for_reaction(
-                    reactor=user,
-                    item_user=author,
-                    channel=self._context,
-                    item_ts=ts,
-                    event_ts=ts,
-                    item_has_links=True,
-                )
-                if like is None:
-                    continue
-                likes[user] = like
-                day.reactions.append((self._plan.team_id, self._context.channel_id, ts, user, name))
-        return list(likes.values())
+        likes, emoji = reaction_likes(message, self._context, self._unwanted)
+        team_id, channel_id, ts = self._plan.team_id, self._context.channel_id, message["ts"]
+        day.reactions.extend((team_id, channel_id, ts, user, name) for user, name in emoji)
+        return likes
 
     def _row(self, entry: LedgerEntry) -> tuple[Any, ...]:
         plan = self._plan

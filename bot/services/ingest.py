@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -498,6 +499,34 @@ def oldest_first(messages: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any
     return sorted(messages, key=lambda message: _ts_seconds(message.get("ts")))
 
 
+def reaction_likes(
+    message: Mapping[str, Any], channel: ChannelContext, unwanted: AbstractSet[str]
+) -> tuple[list[LedgerEntry], list[tuple[str, str]]]:
+    """The likes the emoji on a link message from history are worth, and each (member, emoji) to remember.
+
+    History carries reactions on the message itself (`reactions: [{name, users, count}]`): one like per
+    teammate however many emoji, never from the author, our bot or `unwanted` members (bots, opted out).
+    """
+    ts, author = message["ts"], message["user"]
+    likes: dict[str, LedgerEntry] = {}
+    emoji: list[tuple[str, str]] = []
+    for reaction in message["reactions"]:
+        if not isinstance(reaction, Mapping) or not isinstance(reaction.get("users"), list):
+            continue
+        name = str(reaction.get("name") or "")
+        for user in reaction["users"]:
+            if not isinstance(user, str) or user in unwanted:
+                continue
+            like = likes.get(user) or entry_for_reaction(
+                reactor=user, item_user=author, channel=channel, item_ts=ts, event_ts=ts, item_has_links=True
+            )
+            if like is None:
+                continue
+            likes[user] = like
+            emoji.append((user, name))
+    return list(likes.values()), emoji
+
+
 @dataclass
 class Tally:
     """What a history or export import read and counted."""
@@ -511,10 +540,10 @@ class Tally:
 
 @dataclass
 class LedgerBatch:
-    """Ledger rows from history (Slack's API or an export), buffered and written in batches.
+    """Ledger rows from a channel's history read through Slack's API, buffered and written in batches.
 
-    Reactions arrive on the message itself here (`reactions: [{name, users, count}]`): one like per
-    teammate, never from bots or the author.
+    Reactions arrive on the message itself here (see `reaction_likes`). Exports are read by
+    `bot.services.export_reader` with the same rules, in bulk.
     """
 
     team_id: str
@@ -549,31 +578,18 @@ class LedgerBatch:
         )
 
     def _reaction_likes(self, message: Mapping[str, Any], channel: ChannelContext) -> list[LedgerEntry]:
-        ts, author = message["ts"], message["user"]
-        likes: dict[str, LedgerEntry] = {}
-        for reaction in message["reactions"]:
-            if not isinstance(reaction, Mapping) or not isinstance(reaction.get("users"), list):
-                continue
-            name = str(reaction.get("name") or "")
-            for user in reaction["users"]:
-                if not isinstance(user, str) or user in self.bots or user in self.opted_out:
-                    continue
-                like = likes.get(user) or entry_for_reaction(
-                    reactor=user, item_user=author, channel=channel, item_ts=ts, event_ts=ts, item_has_links=True
-                )
-                if like is None:
-                    continue
-                likes[user] = like
-                self.reactions.append(
-                    {
-                        "team_id": self.team_id,
-                        "channel_id": channel.channel_id,
-                        "message_ts": ts,
-                        "user_id": user,
-                        "reaction": name,
-                    }
-                )
-        return list(likes.values())
+        likes, emoji = reaction_likes(message, channel, self.bots | self.opted_out)
+        self.reactions.extend(
+            {
+                "team_id": self.team_id,
+                "channel_id": channel.channel_id,
+                "message_ts": message["ts"],
+                "user_id": user,
+                "reaction": name,
+            }
+            for user, name in emoji
+        )
+        return likes
 
     def flush(self, session: Session) -> None:
         """Write what is buffered (duplicates of earlier imports are skipped by the unique index)."""

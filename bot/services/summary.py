@@ -22,7 +22,8 @@ from bot.services.standings import team_standings
 from bot.services.teams import ensure_team
 from bot.slack.blocks.summary import build_summary
 from bot.store.models import Team
-from bot.store.weekly import most_discussed_link, shared_and_unanswered, unnamed_members
+from bot.store.tallies import unnamed_members
+from bot.store.weekly import most_discussed_link, shared_and_unanswered
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def week_facts(session: Session, team_id: str, settings: TeamSettings, week: Per
         links_shared=shared,
         links_unanswered=unanswered,
         tip=tip_for_week(as_of.astimezone(zone).date()),
-        unnamed=unnamed_members(session, team_id),
+        unnamed=set(unnamed_members(session, team_id).everyone),
     )
 
 

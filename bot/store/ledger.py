@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import URL, ColumnElement, bindparam, delete
+from sqlalchemy import URL, ColumnElement, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -194,17 +194,16 @@ _NOTHING = object()
 
 @functools.cache
 def _bulk_insert_sql(driver: str) -> str:
-    """INSERT ... ON CONFLICT DO NOTHING with positional parameters in ACTIVITY_COLUMNS order."""
-    dialect = URL.create(driver).get_dialect()
-    insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(Activity.__table__)
-        .values({name: bindparam(name) for name in ACTIVITY_COLUMNS})
-        .on_conflict_do_nothing(index_elements=["team_id", "source_key"])
+    """INSERT ... ON CONFLICT DO NOTHING with positional parameters in ACTIVITY_COLUMNS order, for executemany.
+
+    One row per statement: SQLite prepares it once per executemany, and psycopg pipelines it (in measures,
+    faster than a thousand rows per statement).
+    """
+    marker = "?" if URL.create(driver).get_backend_name() == "sqlite" else "%s"
+    return (
+        f"INSERT INTO {Activity.__tablename__} ({', '.join(ACTIVITY_COLUMNS)})"
+        f" VALUES ({', '.join([marker] * len(ACTIVITY_COLUMNS))}) ON CONFLICT (team_id, source_key) DO NOTHING"
     )
-    compiled = statement.compile(dialect=dialect(paramstyle="qmark" if dialect.name == "sqlite" else "format"))
-    assert compiled.positiontup == list(ACTIVITY_COLUMNS)
-    return str(compiled)
 
 
 # What keeping the rollups on write costs per new row, and what rebuilding them costs per row of the team's

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from bot.coach.kinds import PUSHED_KINDS, Kind
 from bot.coach.scoring import Tally
 from bot.coach.weekly import DiscussedLink
-from bot.store.models import Activity, Member
+from bot.store.models import Activity
 from bot.store.waiting import substantive_replies
 
 _KINDS = {kind.value: kind for kind in Kind}
@@ -60,14 +60,6 @@ def frequent_posters(session: Session, team_id: str, start: datetime, end: datet
         .order_by(Activity.user_id)
     )
     return list(session.scalars(statement))
-
-
-def unnamed_members(session: Session, team_id: str) -> set[str]:
-    """Members never to rank or name: bots, deactivated people and those who opted out."""
-    statement = select(Member.user_id).where(
-        Member.team_id == team_id, or_(Member.is_bot, Member.is_deleted, Member.opted_out)
-    )
-    return set(session.scalars(statement))
 
 
 def _links_shared(start: datetime, end: datetime) -> tuple[ColumnElement[bool], ...]:

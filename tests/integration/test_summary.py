@@ -107,7 +107,8 @@ def test_the_summary_of_a_busy_week(deps: Deps, clock: Clock, client: WebClient,
     assert "⚖️ Team ratio *1.1:1* ↓ from 2.0:1 · target 4:1" in text
     assert f"1. <@{BEN}> · 7 replies, comments and answers\n2. <@{ANA}> · 7 replies, comments and answers" in text
     assert f"3. <@{CARLA}> · 3 replies, comments and answers" in text
-    assert f"🚀 *Most improved:* <@{BEN}> went from 1.0:1 to 2.3:1" in text
+    assert f"🚀 *Most improved:* <@{BEN}>, now at 2.3:1, up on last week" in text
+    assert "1.0:1" not in text  # last week's lower ratio is never published
     assert (
         f"🔥 *Most discussed:* <https://ana.example/launch|ana.example/launch> shared by <@{ANA}> · 4 replies" in text
     )

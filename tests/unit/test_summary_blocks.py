@@ -10,8 +10,8 @@ import pytest
 from bot.coach.kinds import Kind
 from bot.coach.scoring import MemberScore
 from bot.coach.weekly import DiscussedLink, Improvement, WeekFacts
-from bot.slack.blocks import escape
-from bot.slack.blocks.summary import build_summary, link_label
+from bot.slack.blocks import escape, link_label
+from bot.slack.blocks.summary import build_summary
 from tests.block_kit import assert_valid, link_targets
 
 TIP = "Reply to one person today & tell them why."
@@ -70,7 +70,8 @@ def test_what_it_says() -> None:
     assert "⚖️ Team ratio *3.0:1* ↓ from 3.5:1 · target 4:1" in body
     assert "👉 The quickest way up: reply to a teammate's link that is still waiting." in body
     assert "1. <@U_ANA> · 1 reply, comment or answer\n2. <@U_BEN> · 4 shares, likes and follows" in body
-    assert "🚀 *Most improved:* <@U_BEN> went from 1.0:1 to 2.0:1" in body
+    assert "🚀 *Most improved:* <@U_BEN>, now at 2.0:1, up on last week" in body
+    assert "1.0:1" not in body
     assert "<https://www.example.com/a?b=1&amp;c=2|example.com/a?b=1&amp;c=2> shared by <@U_ANA> · 1 reply" in body
     assert "🙌 Every one of the 3 links shared got a reply." in body
     assert "💡 *Tip of the week:* Reply to one person today &amp; tell them why." in body

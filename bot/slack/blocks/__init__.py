@@ -10,6 +10,8 @@ from typing import Any
 
 Block = dict[str, Any]
 MAX_SECTION_TEXT = 3000  # Slack's limit for a section's text
+MAX_LINK_LABEL = 60
+MAX_LINK_MARKUP = 2600  # a <url|label> this long still leaves room in a section for who shared it and when
 
 
 @dataclass(frozen=True)
@@ -86,3 +88,22 @@ def format_target(target: float) -> str:
 def plural(n: int, one: str, many: str | None = None) -> str:
     """ "1 reply", "2 replies", "1,204 posts": the count with its noun (`many` defaults to `one` + "s")."""
     return f"{n:,} {one if n == 1 else many or one + 's'}"
+
+
+def link_label(url: str) -> str:
+    """A URL as people read it: no scheme or www, shortened, safe inside a Slack link."""
+    label = url.split("://", 1)[-1].removeprefix("www.").rstrip("/")
+    if len(label) > MAX_LINK_LABEL:
+        label = label[: MAX_LINK_LABEL - 1] + "…"
+    return escape(label).replace("|", "¦")
+
+
+def slack_link(url: str, label: str | None = None, *, room: int = MAX_LINK_MARKUP) -> str:
+    """`<url|label>`: the whole URL as the target, a short label to read, in at most `room` characters.
+
+    A link is never cut (half a `<url|label>` breaks the message): one whose markup would not fit is shown
+    by its label alone, which only a URL escaped far beyond 2,048 characters ever needs.
+    """
+    text = label or link_label(url)
+    markup = f"<{escape(url)}|{text}>"
+    return markup if len(markup) <= room else text

@@ -7,7 +7,7 @@ mention (`<#C123>`), which Slack shows to each reader as they are allowed to see
 from __future__ import annotations
 
 from bot.services.history import BackfillReport
-from bot.slack.blocks import Message, context, section
+from bot.slack.blocks import Message, context, plural, section
 
 # What Slack's error codes mean for the admin, with the next step to take.
 _FAILURES = {
@@ -32,10 +32,6 @@ def _days(days: int) -> str:
     return "day" if days == 1 else f"{days} days"
 
 
-def _plural(count: int, word: str, words: str | None = None) -> str:
-    return f"{count:,} {word if count == 1 else words or word + 's'}"
-
-
 def build_backfill_started(channel_id: str, days: int) -> Message:
     text = (
         f"On it: I'm reading the last {_days(days)} of <#{channel_id}> in the background. "
@@ -51,16 +47,16 @@ def build_backfill_busy(channel_id: str) -> Message:
 
 def build_backfill_done(report: BackfillReport) -> Message:
     counted = (
-        f"{_plural(report.links, 'shared link')}, {_plural(report.comments, 'comment')} and "
-        f"{_plural(report.likes, 'like')}"
+        f"{plural(report.links, 'shared link')}, {plural(report.comments, 'comment')} and "
+        f"{plural(report.likes, 'like')}"
     )
     news = (
-        f"{_plural(report.new_entries, 'entry', 'entries')} new to the tally."
+        f"{plural(report.new_entries, 'entry', 'entries')} new to the tally."
         if report.new_entries
         else "All of it was already counted."
     )
     text = (
-        f"Done with <#{report.channel_id}>: I read {_plural(report.messages, 'message')} from the last "
+        f"Done with <#{report.channel_id}>: I read {plural(report.messages, 'message')} from the last "
         f"{_days(report.days)} and found {counted}. {news}"
     )
     return Message(text, [section(text), context("It shows up in `/coach me` and the leaderboard now.")])

@@ -13,9 +13,8 @@ from bot.coach.kinds import GIVEN_KINDS, PUSHED_KINDS, Kind
 from bot.coach.periods import PeriodName
 from bot.coach.scoring import MemberScore
 from bot.services.standings import MemberStanding, Trend
-from bot.slack.blocks import Block, Message, context, format_ratio, format_target, header, plural, section
+from bot.slack.blocks import Block, Message, context, format_ratio, format_target, header, plural, section, slack_link
 from bot.slack.blocks.leaderboard import format_points
-from bot.slack.blocks.summary import slack_link
 from bot.store.waiting import WaitingLink
 
 TITLES = {

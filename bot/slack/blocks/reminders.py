@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.slack.blocks import MAX_SECTION_TEXT, Block, Message, actions, button, context, escape, section
-from bot.slack.blocks.summary import slack_link
+from bot.slack.blocks import MAX_SECTION_TEXT, Block, Message, actions, button, context, escape, section, slack_link
 
 SNOOZE_NUDGES_ACTION = "nudge_snooze"
 STOP_NUDGES_ACTION = "nudge_stop"

@@ -6,20 +6,23 @@ from datetime import date
 
 from bot.coach.scoring import MemberScore
 from bot.coach.weekly import DiscussedLink, Trend, WeekFacts
-from bot.slack.blocks import MAX_SECTION_TEXT, Block, Message, context, divider, escape, header, section
+from bot.slack.blocks import (
+    MAX_SECTION_TEXT,
+    Block,
+    Message,
+    context,
+    divider,
+    escape,
+    format_ratio,
+    format_target,
+    header,
+    plural,
+    section,
+    slack_link,
+)
 
-MAX_LINK_LABEL = 60
 # What a link may take of a 3,000-character text when its caller does not say: a 2,048-character URL (the
 # longest we accept), escaped, with its label, and room left for the words around it.
-MAX_LINK_MARKUP = 2600
-
-
-def _ratio(value: float) -> str:
-    return f"{value:.1f}:1"
-
-
-def _target(value: float) -> str:
-    return f"{value:g}:1"
 
 
 def _days(first: date, last: date) -> str:
@@ -28,45 +31,22 @@ def _days(first: date, last: date) -> str:
     return f"{first.day} {first:%b} – {last.day} {last:%b}"
 
 
-def link_label(url: str) -> str:
-    """A URL as people read it: no scheme or www, shortened, safe inside a Slack link."""
-    label = url.split("://", 1)[-1].removeprefix("www.").rstrip("/")
-    if len(label) > MAX_LINK_LABEL:
-        label = label[: MAX_LINK_LABEL - 1] + "…"
-    return escape(label).replace("|", "¦")
-
-
-def slack_link(url: str, label: str | None = None, *, room: int = MAX_LINK_MARKUP) -> str:
-    """`<url|label>`: the whole URL as the target, a short label to read, in at most `room` characters.
-
-    A link is never cut (half a `<url|label>` breaks the message): one whose markup would not fit is shown
-    by its label alone, which only a URL escaped far beyond 2,048 characters ever needs.
-    """
-    text = label or link_label(url)
-    markup = f"<{escape(url)}|{text}>"
-    return markup if len(markup) <= room else text
-
-
 def _noun(n: int, one: str, many: str | None = None) -> str:
     return one if n == 1 else (many or one + "s")
-
-
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {_noun(n, one, many)}"
 
 
 def _trend_line(facts: WeekFacts) -> str | None:
     if facts.ratio is None:
         return None
-    line = f"⚖️ Team ratio *{_ratio(facts.ratio)}*"
+    line = f"⚖️ Team ratio *{format_ratio(facts.ratio)}*"
     previous = facts.previous_ratio
     if facts.trend is Trend.UP and previous is not None:
-        line += f" ↑ from {_ratio(previous)}"
+        line += f" ↑ from {format_ratio(previous)}"
     elif facts.trend is Trend.DOWN and previous is not None:
-        line += f" ↓ from {_ratio(previous)}"
+        line += f" ↓ from {format_ratio(previous)}"
     elif facts.trend is Trend.SAME:
         line += " → steady"
-    line += f" · target {_target(facts.target_ratio)}"
+    line += f" · target {format_target(facts.target_ratio)}"
     if facts.ratio < facts.target_ratio:
         line += "\n👉 The quickest way up: reply to a teammate's link that is still waiting."
     return line
@@ -74,9 +54,9 @@ def _trend_line(facts: WeekFacts) -> str | None:
 
 def _member_line(place: int, score: MemberScore) -> str:
     if score.conversation:
-        what = _plural(score.conversation, "reply, comment or answer", "replies, comments and answers")
+        what = plural(score.conversation, "reply, comment or answer", "replies, comments and answers")
     else:
-        what = _plural(score.given, "share, like or follow", "shares, likes and follows")
+        what = plural(score.given, "share, like or follow", "shares, likes and follows")
     return f"{place}. <@{score.user_id}> · {what}"
 
 
@@ -84,13 +64,13 @@ def _unanswered_line(facts: WeekFacts) -> str | None:
     if facts.links_shared == 0:
         return None
     if facts.links_unanswered == 0:
-        return f"🙌 Every one of the {_plural(facts.links_shared, 'link')} shared got a reply."
-    return f"🕊️ {facts.links_unanswered} of {_plural(facts.links_shared, 'link')} shared never got a reply."
+        return f"🙌 Every one of the {plural(facts.links_shared, 'link')} shared got a reply."
+    return f"🕊️ {facts.links_unanswered} of {plural(facts.links_shared, 'link')} shared never got a reply."
 
 
 def _discussed_line(link: DiscussedLink, room: int) -> str:
     before = "🔥 *Most discussed:* "
-    after = f" shared by <@{link.user_id}> · {_plural(link.replies, 'reply', 'replies')}"
+    after = f" shared by <@{link.user_id}> · {plural(link.replies, 'reply', 'replies')}"
     return before + slack_link(link.url, room=room - len(before) - len(after)) + after
 
 
@@ -99,9 +79,8 @@ def _highlights(facts: WeekFacts) -> list[str]:
     improved = None
     if facts.most_improved is not None:
         better = facts.most_improved
-        improved = (
-            f"🚀 *Most improved:* <@{better.user_id}> went from {_ratio(better.before)} to {_ratio(better.after)}"
-        )
+        # Praise in public: the better ratio only, never last week's lower one.
+        improved = f"🚀 *Most improved:* <@{better.user_id}>, now at {format_ratio(better.after)}, up on last week"
     unanswered = _unanswered_line(facts)
     others = [line for line in (improved, unanswered) if line]
     discussed = None
@@ -127,8 +106,8 @@ def build_summary(facts: WeekFacts, *, preview: bool = False, channel_id: str | 
     else:
         totals = (
             f"💬 *{facts.conversations}* {_noun(facts.conversations, 'conversation')}: "
-            f"{_plural(facts.replies, 'reply', 'replies')}, "
-            f"{_plural(facts.comments, 'comment')}, {_plural(facts.answers, 'answer')}\n"
+            f"{plural(facts.replies, 'reply', 'replies')}, "
+            f"{plural(facts.comments, 'comment')}, {plural(facts.answers, 'answer')}\n"
             f"📣 *{facts.posts}* {_noun(facts.posts, 'post or link', 'posts and links')} shared"
         )
         trend = _trend_line(facts)
