@@ -65,7 +65,7 @@ class LedgerEntry:
     occurred_at: datetime
     channel_id: str
     message_ts: str  # the message this entry came from (a reply's own ts; a reaction's item ts)
-    thread_ts: str | None  # the link message engaged with; None for a LINK
+    thread_ts: str | None  # the link message engaged with; for a LINK, the thread it was shared in (or None)
     url: str | None
     url_key: str | None
     platform: Platform
@@ -220,6 +220,9 @@ def entries_for_message(
         occurred_at = ts_to_datetime(ts)
     except ValueError:
         return []
+    # A link shared inside a thread belongs to that thread: nobody can open a thread under it, so it is never
+    # a link "waiting for a reply" (those are top-level: thread_ts None).
+    enclosing_thread = thread_ts if isinstance(thread_ts, str) and thread_ts != ts else None
     entries: list[LedgerEntry] = []
     if is_engagement:
         assert parent is not None
@@ -248,7 +251,7 @@ def entries_for_message(
                 occurred_at=occurred_at,
                 channel_id=channel.channel_id,
                 message_ts=ts,
-                thread_ts=None,
+                thread_ts=enclosing_thread,
                 url=url,
                 url_key=key,
                 platform=platform,

@@ -262,7 +262,8 @@ def test_a_reply_with_a_link_is_both_engagement_and_a_link():
     entries = entries_for_message(reply(text), PUBLIC, link_parent())
 
     assert kinds(entries) == [Kind.COMMENT, Kind.LINK]
-    assert entries[1].thread_ts is None and entries[1].message_ts == "1794272400.000200"
+    # The link belongs to the thread it was shared in, so it is never a top-level link waiting for a reply.
+    assert entries[1].thread_ts == "1794268800.000100" and entries[1].message_ts == "1794272400.000200"
 
 
 def test_a_reply_under_a_parent_without_links_is_not_engagement_but_its_links_count():
