@@ -7,8 +7,8 @@
 
 Each size is generated into a temporary folder (streamed to disk, a day file at a time), then imported by
 a fresh child process into an empty database, so the peak memory reported is the import's alone: the
-importing process's max RSS, and that of its biggest reading process (a big export is read by one per
-core, see bot/services/export_reader.py). Flat peak memory across sizes is the point: the import must
+importing process's max RSS, and that of its biggest reading process (a big export is read by two,
+see bot/services/export_reader.py). Flat peak memory across sizes is the point: the import must
 stream, not load the export.
 
 The messages look like a busy workspace's: most carry rich_text blocks and a user_profile, as Slack

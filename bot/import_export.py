@@ -9,9 +9,9 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-from sqlalchemy import event, make_url
+from sqlalchemy import make_url
 
 from bot.config import Settings
 from bot.deps import Deps
@@ -60,31 +60,17 @@ class ProgressBar:
         self._stream.flush()
 
 
-# SQLite page cache of the import's connection, in KiB, instead of the default 2 MiB: the pages of the ledger's
-# indexes that a batch writes to stay in memory. A cap, so peak memory stays flat however big the export.
-IMPORT_CACHE_KIB = 65536
-
-
 def bulk_database(settings: Settings) -> Database:
     """The database, opened for one long bulk write.
 
-    SQLite's driver keeps the last 128 prepared statements per connection; a bulk INSERT of a thousand
-    rows is megabytes of them, so an import keeps none. Its connection also gets a bigger page cache;
-    durability settings stay as they are.
+    SQLite's driver keeps the last 128 prepared statements per connection; keeping rollups on write batches
+    rows into multi-row statements that are megabytes of them, so an import keeps none and its memory stays
+    flat however big the export.
     """
     url = make_url(settings.database_url)
-    if url.get_backend_name() != "sqlite":
-        return open_database(settings)
-    url = url.update_query_dict({"cached_statements": "0"})
-    database = open_database(replace(settings, database_url=url.render_as_string(hide_password=False)))
-    event.listen(database.engine, "connect", _bulk_pragmas)
-    return database
-
-
-def _bulk_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
-    cursor.close()
+    if url.get_backend_name() == "sqlite":
+        url = url.update_query_dict({"cached_statements": "0"})
+    return open_database(replace(settings, database_url=url.render_as_string(hide_password=False)))
 
 
 def summary(report: ImportReport, seconds: float) -> str:

@@ -1,15 +1,15 @@
 """Import a Slack workspace export (the .zip or its folder) into the ledger, as the live bot would have counted it.
 
-Everything happens in ONE transaction: the export is read once, a day file at a time, and a malformed file
-rolls back everything written before it (the error names the file), so an import that fails or is stopped
-half-way leaves nothing behind. Memory stays flat however big the export: day files are read one at a time,
-in a second process when the export is big enough to pay for one (`bot.services.export_reader`), and rows
+Everything happens in ONE transaction and the export is read once: a malformed file raises an error naming
+it and rolls back everything written before it, so an import that fails or is stopped half-way leaves
+nothing behind. Memory stays flat however big the export: day files are read one at a time, by reading
+processes when the export is big enough to pay for starting them (`bot.services.export_reader`), and rows
 are written in batches.
 
-A big import writes its rows with one executemany per batch and keeps the team's standings rollups set-based
-(`BulkLedger`); a small one into a team that already holds a big ledger keeps them on write instead, row by
-row, which then costs less (`bulk_is_cheaper`).
-Importing the same export twice changes nothing: every row has the source_key live events would give it.
+A big import writes its rows with one executemany per batch and rebuilds the team's standings rollups once,
+set-based (`BulkLedger`); a small one into a team that already holds a big ledger keeps them on write
+instead, row by row, which then costs less (`bulk_is_cheaper`). Importing the same export twice changes
+nothing: every row has the source_key live events would give it.
 """
 
 from __future__ import annotations
@@ -50,6 +50,9 @@ FLUSH_ROWS = 6000
 # An export this big (its day files' JSON, about 25,000 messages) is read by other processes; starting them
 # takes about half a second, as long as reading that much here.
 SEPARATE_READER_BYTES = 32_000_000
+# Reading processes for a big export. With one, the writer waits on it; with two (on two cores, sharing them
+# with the writer) the writer is the limit: a million messages in 39 s rather than 42.
+READERS = 2
 # About this much day-file JSON per ledger row in a busy workspace's export: the size estimate that picks
 # how the rollups are kept before the export has been read.
 EXPORT_BYTES_PER_ROW = 1250
@@ -171,8 +174,7 @@ def import_export(
 def _reading(plan: ReadingPlan, separate: bool) -> AbstractContextManager[Iterator[DayRows]]:
     if not separate:
         return nullcontext(read_day_files(plan))
-    # The writer waits on the readers more than half the time: one reader per core keeps both cores busy.
-    return read_in_other_processes(plan, max(2, os.cpu_count() or 1))
+    return read_in_other_processes(plan, READERS)
 
 
 def _day_file_bytes(path: Path, day_files: tuple[tuple[ExportChannel, str], ...]) -> int:

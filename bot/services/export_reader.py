@@ -1,8 +1,8 @@
-"""Read a workspace export into ledger rows, in a process of its own while the importing process writes.
+"""Read a workspace export into ledger rows, in processes of their own while the importing process writes.
 
 Parsing JSON and deciding what each message is worth is most of an import's work that is not writing,
-and it needs no database: this module does it day file by day file and hands over compact batches of
-rows, already encoded for the database driver, through a bounded queue (memory stays flat however big the
+and it needs no database: this module does it day file by day file and hands over each day's rows,
+already encoded for the database driver, through a bounded queue (memory stays flat however big the
 export). What only the store can tell, a thread parent read in an earlier import or too long ago to be
 remembered, comes back as a reply to place (`DayRows.replies`), and the importing process asks the store.
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import queue
+import signal
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -30,9 +31,9 @@ from bot.services.export_archive import ExportArchive, ExportChannel, ExportErro
 from bot.services.ingest import ThreadMemory, oldest_first, reaction_likes
 from bot.store.ledger import ACTIVITY_COLUMNS, activity_values, row_encoder
 
-# Day files read ahead of the writer: enough to keep both processes busy, few enough to keep memory flat.
+# Day files a reader may get ahead of the writer: enough to keep everyone busy, few enough to keep memory flat.
 QUEUE_DEPTH = 16
-# How long the writer waits for the next day file before checking that the reader is still alive.
+# How long the writer waits for the next day file before checking that the readers are still alive.
 _POLL_SECONDS = 1.0
 COUNTERPART = ACTIVITY_COLUMNS.index("counterpart")
 USER = ACTIVITY_COLUMNS.index("user_id")
@@ -192,6 +193,7 @@ class _Finished(NamedTuple):
 
 def _serve(plan: ReadingPlan, out: Any) -> None:
     """The reading process: day files into the queue, then how it ended."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the importing process's to handle: it stops us
     # Parsed JSON is millions of short-lived objects without cycles, freed as each day file is done: the
     # cyclic collector has nothing to find, so it runs rarely and never walks the modules loaded so far.
     gc.freeze()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -113,15 +114,17 @@ def test_a_malformed_archive_is_refused_and_nothing_is_written(deps, db, tmp_pat
     assert counts(db) == dict.fromkeys(counts(db), 0)
 
 
-def test_an_import_stopped_half_way_leaves_nothing_behind(deps, db) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("separate_reader", [False, True], ids=["read here", "read by other processes"])
+def test_an_import_stopped_half_way_leaves_nothing_behind(deps, db, separate_reader) -> None:  # type: ignore[no-untyped-def]
     def interrupt(progress: ImportProgress) -> None:
         if progress.files_done == 10:
             raise KeyboardInterrupt  # Ctrl-C in the middle of the import
 
     with pytest.raises(KeyboardInterrupt):
-        import_export(deps, SAMPLE_EXPORT, SAMPLE_TEAM_ID, on_progress=interrupt)
+        import_export(deps, SAMPLE_EXPORT, SAMPLE_TEAM_ID, on_progress=interrupt, separate_reader=separate_reader)
 
     assert counts(db) == dict.fromkeys(counts(db), 0)
+    assert not [child for child in multiprocessing.active_children() if child.name.startswith("export-reader")]
 
 
 def test_a_reply_to_a_link_imported_in_an_earlier_run_still_counts(deps, db, tmp_path) -> None:  # type: ignore[no-untyped-def]
