@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.coach.schedule_rules import (
     BURST_NOTE_COOLDOWN,
@@ -115,18 +115,7 @@ def _take_nudge_cap(team_id: str, user_id: str, now: datetime, session: Session)
     different instants (a replayed `run-due --at`) cannot both win. The member's row exists by now (their
     profile was read to decide); without one, no cap can be taken and no nudge goes out.
     """
-    taken = session.execute(
-        update(Member)
-        .where(
-            Member.team_id == team_id,
-            Member.user_id == user_id,
-            or_(Member.last_nudged_at.is_(None), Member.last_nudged_at <= now - NUDGE_COOLDOWN),
-        )
-        .values(last_nudged_at=now)
-        .returning(Member.user_id)
-        .execution_options(synchronize_session=False)
-    ).first()
-    return taken is not None
+    return _take_cooldown(session, team_id, user_id, Member.last_nudged_at, now, NUDGE_COOLDOWN)
 
 
 def _release_nudge_cap(team_id: str, user_id: str, now: datetime, previous: datetime | None, session: Session) -> None:
@@ -226,18 +215,30 @@ def _keeps_quiet(member: Member, now: datetime) -> bool:
 
 def _claim_burst_note(session: Session, team_id: str, user_id: str, now: datetime) -> bool:
     """Take today's burst note for the member: a compare-and-set, so two events at once send one note."""
-    claimed = session.execute(
+    return _take_cooldown(session, team_id, user_id, Member.last_burst_note_at, now, BURST_NOTE_COOLDOWN)
+
+
+def _take_cooldown(
+    session: Session,
+    team_id: str,
+    user_id: str,
+    last_sent: InstrumentedAttribute[datetime | None],
+    now: datetime,
+    cooldown: timedelta,
+) -> bool:
+    """Set `last_sent` to `now` unless it is within `cooldown`: one compare-and-set, so racers cannot both win."""
+    taken = session.execute(
         update(Member)
         .where(
             Member.team_id == team_id,
             Member.user_id == user_id,
-            or_(Member.last_burst_note_at.is_(None), Member.last_burst_note_at <= now - BURST_NOTE_COOLDOWN),
+            or_(last_sent.is_(None), last_sent <= now - cooldown),
         )
-        .values(last_burst_note_at=now)
+        .values({last_sent.key: now})
         .returning(Member.user_id)
         .execution_options(synchronize_session=False)
     ).first()
-    return claimed is not None
+    return taken is not None
 
 
 def _release_burst_note(deps: Deps, team_id: str, user_id: str, now: datetime, previous: datetime | None) -> None:
