@@ -79,7 +79,7 @@ def summary(report: ImportReport, seconds: float) -> str:
         f"Imported {report.messages:,} messages from {report.files:,} day files in {report.channels:,} channels "
         f"into workspace {report.team_id} in {seconds:.1f}s: {report.links:,} shared links, "
         f"{report.comments:,} comments, {report.likes:,} likes; {news}. "
-        "See the leaderboard with: python -m bot report"
+        f"See the standings with: python -m bot report --team {report.team_id} --period all"
     )
 
 
