@@ -12,10 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Update, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.store.models import Delivery
+from bot.store.upsert import insert_for
 
 
 class Status(enum.StrEnum):
@@ -36,7 +36,7 @@ def find_delivery(session: Session, team_id: str, key: str) -> Delivery | None:
 
 def _insert_new(session: Session, row: dict[str, Any]) -> bool:
     """INSERT unless (team_id, key) exists; RETURNING tells both dialects' drivers apart from a skipped row."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     statement = (
         insert(Delivery).values(row).on_conflict_do_nothing(index_elements=["team_id", "key"]).returning(Delivery.id)
     )

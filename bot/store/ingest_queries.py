@@ -12,14 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.coach.kinds import Kind, Source
 from bot.coach.messages import MESSAGE_KEY_PREFIXES, ParentMessage
 from bot.store.ledger import delete_activities
 from bot.store.models import Activity, Channel, InboundEvent, Member, Reaction
-from bot.store.upsert import insert_or_ignore, insert_or_update
+from bot.store.upsert import insert_for, insert_or_ignore, insert_or_update
 
 # --- thread parents and link messages ------------------------------------------------------------
 
@@ -97,7 +96,7 @@ def add_reactions(session: Session, rows: Sequence[Mapping[str, str]]) -> None:
     """Remember which emoji each member put on a link message (rows of Reaction's columns), in one executemany."""
     if not rows:
         return
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     table = Reaction.__table__
     statement = insert(table).on_conflict_do_nothing(index_elements=[column.name for column in table.primary_key])
     session.execute(statement, list(rows))

@@ -15,11 +15,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import URL, ColumnElement, delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.store.models import Activity
 from bot.store.rollups import FACT_COLUMNS, apply_rows, rebuild_rollups
+from bot.store.upsert import insert_for
 
 # A batch this size keeps a bulk insert under SQLite's 32,766 bound-parameter limit.
 INSERT_BATCH = 1500
@@ -119,7 +119,7 @@ def insert_activities(session: Session, rows: Sequence[dict[str, Any]]) -> int:
 
     Only the rows really inserted (RETURNING) reach the standings rollups, so a redelivery changes nothing.
     """
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     statement = (
         insert(Activity.__table__)
         .on_conflict_do_nothing(index_elements=["team_id", "source_key"])

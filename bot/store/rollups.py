@@ -48,13 +48,13 @@ from sqlalchemy import (
     tuple_,
     type_coerce,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.coach.kinds import GIVEN_KINDS, LIGHT_KINDS, PUSHED_KINDS, Kind, Source
 from bot.coach.periods import PeriodName
 from bot.coach.totals import BREADTH, COUNT_COLUMNS, COUNTERS, LIGHT, PUSHED, RECEIVED_COLUMN, Family, group_sums
 from bot.store.models import Activity, RollupCounterpart, RollupDay, RollupHour, RollupReceived, RollupTotals
+from bot.store.upsert import insert_for
 
 ALL_START = date(1970, 1, 1)  # the `start` of the one 'all' period
 
@@ -172,7 +172,7 @@ def _count(
     """
     keys = _key_columns(table)[1:]
     counters = [column.name for column in table.columns if column.name not in keys and column.name != "team_id"]
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     statement = insert(table)
     statement = statement.on_conflict_do_update(
         index_elements=["team_id", *keys],

@@ -9,7 +9,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
-def _insert_for(session: Session) -> Any:
+def insert_for(session: Session) -> Any:
+    """The dialect's INSERT construct (both have ON CONFLICT), for the database this session talks to."""
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
@@ -19,7 +20,7 @@ def insert_or_ignore(
     """Insert rows, skipping any that collide on `conflict_columns`; return how many were inserted."""
     if not rows:
         return 0
-    statement = _insert_for(session)(model).values(list(rows))
+    statement = insert_for(session)(model).values(list(rows))
     statement = statement.on_conflict_do_nothing(index_elements=list(conflict_columns))
     # RETURNING counts what was really inserted: psycopg reports rowcount -1 for this statement.
     key = model.__table__.c[conflict_columns[0]]
@@ -34,7 +35,7 @@ def insert_or_update(
     update_columns: Sequence[str],
 ) -> None:
     """Insert a row or, if it exists, overwrite `update_columns` with the new values."""
-    statement = _insert_for(session)(model).values(dict(row))
+    statement = insert_for(session)(model).values(dict(row))
     if update_columns:
         statement = statement.on_conflict_do_update(
             index_elements=list(conflict_columns),
