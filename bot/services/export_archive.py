@@ -16,7 +16,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
+
+import orjson
 
 # A day file is small; a member claiming more than this is not a Slack export (or is a zip bomb).
 MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -135,6 +137,19 @@ def _safe_folder_name(name: object) -> bool:
     return isinstance(name, str) and name not in ("", ".", "..") and not any(ch in name for ch in "/\\\0")
 
 
+def _parse_json(data: bytes) -> Any:
+    """Parse JSON with orjson (twice as fast as the standard library on export day files, most of a read).
+
+    Whatever orjson refuses goes to the standard library, which then parses it (a byte-order mark, NaN) or
+    raises the error the import reports, with its line and column. (orjson reads an integer past 64 bits as
+    a float: no field the import reads is a number.)
+    """
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
+
+
 class ExportArchive:
     """A Slack workspace export opened for reading; use it as a context manager so a zip gets closed."""
 
@@ -164,7 +179,7 @@ class ExportArchive:
                 raise ExportError(f"{name} is missing: this does not look like a Slack workspace export")
             return []
         try:
-            parsed = json.loads(data)
+            parsed = _parse_json(data)
         except json.JSONDecodeError as exc:
             raise ExportError(f"{name}: bad JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
         except UnicodeDecodeError as exc:

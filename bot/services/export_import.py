@@ -41,7 +41,7 @@ from bot.services.export_reader import (
 from bot.services.teams import ensure_team, team_settings
 from bot.store import ingest_queries as q
 from bot.store.ledger import ACTIVITY_COLUMNS, BulkLedger, bulk_is_cheaper, driver_name, insert_activities
-from bot.store.models import Activity, Team
+from bot.store.models import Activity, Reaction, Team
 
 SAMPLE_EXPORT = Path(__file__).resolve().parents[1] / "data" / "sample_export"
 SAMPLE_TEAM_ID = "T0SAMPLE"
@@ -56,6 +56,7 @@ READERS = 2
 # About this much day-file JSON per ledger row in a busy workspace's export: the size estimate that picks
 # how the rollups are kept before the export has been read.
 EXPORT_BYTES_PER_ROW = 1250
+REACTION_COLUMNS = tuple(column.name for column in Reaction.__table__.columns)
 
 __all__ = ["SAMPLE_EXPORT", "SAMPLE_TEAM_ID", "ExportError", "ImportProgress", "ImportReport", "import_export"]
 
@@ -151,7 +152,7 @@ def import_export(
         )
         if separate_reader is None:
             separate_reader = export_bytes >= SEPARATE_READER_BYTES and (os.cpu_count() or 1) > 1
-        writer = _LedgerWriter(session, team_id, in_bulk=in_bulk)
+        writer = _LedgerWriter(session, team_id, in_bulk=in_bulk, expected_rows=export_bytes // EXPORT_BYTES_PER_ROW)
         with _reading(plan, separate_reader) as days:
             for done, day in enumerate(days, start=1):
                 writer.add(day)
@@ -196,12 +197,12 @@ class _LedgerWriter:
     `insert_activities`, which keeps them on write.
     """
 
-    def __init__(self, session: Session, team_id: str, *, in_bulk: bool) -> None:
+    def __init__(self, session: Session, team_id: str, *, in_bulk: bool, expected_rows: int) -> None:
         self._session = session
         self._team_id = team_id
-        self._bulk = BulkLedger(session, team_id) if in_bulk else None
+        self._bulk = BulkLedger(session, team_id, expected_rows=expected_rows) if in_bulk else None
         self._rows: list[tuple[Any, ...]] = []
-        self._reactions: list[dict[str, str]] = []
+        self._reactions: list[tuple[str, str, str, str, str]] = []
         self.messages = self.links = self.comments = self.likes = self.new_entries = 0
 
     def add(self, day: DayRows) -> None:
@@ -215,10 +216,7 @@ class _LedgerWriter:
             written = reply.position
             self._place(reply)
         self._rows.extend(day.rows[written:])
-        self._reactions.extend(
-            {"team_id": team_id, "channel_id": channel_id, "message_ts": ts, "user_id": user, "reaction": name}
-            for team_id, channel_id, ts, user, name in day.reactions
-        )
+        self._reactions.extend(day.reactions)
         if len(self._rows) >= FLUSH_ROWS:
             self._flush()
 
@@ -239,10 +237,11 @@ class _LedgerWriter:
     def _flush(self) -> None:
         if self._bulk is not None:
             self.new_entries += self._bulk.insert(self._rows)
+            self._bulk.add_reactions(self._reactions)
         else:
             rows = [dict(zip(ACTIVITY_COLUMNS, row, strict=True)) for row in self._rows]
             self.new_entries += insert_activities(self._session, rows)
-        q.add_reactions(self._session, self._reactions)
+            q.add_reactions(self._session, [dict(zip(REACTION_COLUMNS, row, strict=True)) for row in self._reactions])
         self._rows.clear()
         self._reactions.clear()
 

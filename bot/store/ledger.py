@@ -8,18 +8,19 @@ live in one place.
 from __future__ import annotations
 
 import functools
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import URL, ColumnElement, delete
+from sqlalchemy import URL, ColumnElement, Index, delete, func, select
 from sqlalchemy.orm import Session
 
-from bot.store.models import Activity
+from bot.store.models import Activity, Reaction
 from bot.store.rollups import FACT_COLUMNS, apply_rows, rebuild_rollups
-from bot.store.upsert import insert_for
+from bot.store.upsert import driver_insert_or_ignore_sql, insert_for
 
 # A batch this size keeps a bulk insert under SQLite's 32,766 bound-parameter limit.
 INSERT_BATCH = 1500
@@ -194,16 +195,18 @@ _NOTHING = object()
 
 @functools.cache
 def _bulk_insert_sql(driver: str) -> str:
-    """INSERT ... ON CONFLICT DO NOTHING with positional parameters in ACTIVITY_COLUMNS order, for executemany.
+    """The ledger's INSERT ... ON CONFLICT (team_id, source_key) DO NOTHING, in ACTIVITY_COLUMNS order.
 
-    One row per statement: SQLite prepares it once per executemany, and psycopg pipelines it (in measures,
-    faster than a thousand rows per statement).
+    One row per statement: psycopg pipelines it (in measures, faster than a thousand rows per statement).
     """
-    marker = "?" if URL.create(driver).get_backend_name() == "sqlite" else "%s"
-    return (
-        f"INSERT INTO {Activity.__tablename__} ({', '.join(ACTIVITY_COLUMNS)})"
-        f" VALUES ({', '.join([marker] * len(ACTIVITY_COLUMNS))}) ON CONFLICT (team_id, source_key) DO NOTHING"
-    )
+    return driver_insert_or_ignore_sql(driver, Activity.__table__, ACTIVITY_COLUMNS, ("team_id", "source_key"))
+
+
+@functools.cache
+def _reaction_insert_sql(driver: str) -> str:
+    table = Reaction.__table__
+    columns = [column.name for column in table.columns]
+    return driver_insert_or_ignore_sql(driver, table, columns, [column.name for column in table.primary_key])
 
 
 # What inserting a row with its rollups kept on write costs, and what rebuilding the rollups costs per row of
@@ -217,19 +220,51 @@ def bulk_is_cheaper(ledger_rows: int, new_rows: int) -> bool:
     return (ledger_rows + new_rows) * REBUILD_MICROSECONDS < new_rows * ON_WRITE_MICROSECONDS
 
 
+# The ledger's indexes nothing reads while an import writes (the export's reply lookups use the message index,
+# and ON CONFLICT the unique one): their keys (time, member, counterpart, thread) arrive in no order, so every
+# row touches pages all over each of them. On SQLite a big import drops them and builds them again once, sorted.
+_SET_ASIDE_INDEXES = tuple(
+    index
+    for index in Activity.__table__.indexes
+    if [column.name for column in index.columns] != ["team_id", "channel_id", "message_ts"]
+)
+# What the set-aside indexes cost per ledger row written with them in place, and what building them again
+# costs per row of the whole table, in microseconds (bench/import.py, SQLite, two sorting threads).
+INDEXED_INSERT_MICROSECONDS = 13
+INDEX_BUILD_MICROSECONDS = 5
+
+
+def index_rebuild_is_cheaper(table_rows: int, new_rows: int) -> bool:
+    """Whether `new_rows` go in faster with the set-aside indexes dropped and rebuilt over the whole table."""
+    return (table_rows + new_rows) * INDEX_BUILD_MICROSECONDS < new_rows * INDEXED_INSERT_MICROSECONDS
+
+
 class BulkLedger:
     """One team's ledger rows written in bulk, in one transaction, with its rollups rebuilt once at the end.
 
     `insert` hands encoded rows (see `row_encoder`) straight to the driver's executemany and keeps no
     rollups; `finish` rebuilds the team's, set-based (`rebuild_rollups`), and must be called before the
     transaction commits. Cheaper than `insert_activities` when the rows are many next to the team's ledger.
+
+    On SQLite, when about `expected_rows` are many next to the whole table, the ledger's unordered indexes are
+    dropped until `finish` builds them again. That is DDL inside the import's transaction: a rollback brings
+    them back as they were, and readers on other connections keep their snapshot, indexes included.
     """
 
-    def __init__(self, session: Session, team_id: str) -> None:
+    def __init__(self, session: Session, team_id: str, *, expected_rows: int = 0) -> None:
         self._session = session
         self._team_id = team_id
-        self._sql = _bulk_insert_sql(driver_name(session))
+        self._driver = driver_name(session)
+        self._sql = _bulk_insert_sql(self._driver)
         self.new_rows = 0
+        self._dropped: tuple[Index, ...] = ()
+        if session.get_bind().dialect.name == "sqlite" and index_rebuild_is_cheaper(
+            session.scalar(select(func.max(Activity.id))) or 0, expected_rows
+        ):
+            connection = session.connection()
+            for index in _SET_ASIDE_INDEXES:
+                index.drop(connection)
+            self._dropped = _SET_ASIDE_INDEXES
 
     def insert(self, rows: Sequence[Sequence[Any]]) -> int:
         """Insert rows, skipping any already stored (same team and source_key); return how many were new."""
@@ -239,7 +274,27 @@ class BulkLedger:
         self.new_rows += new
         return new
 
+    def add_reactions(self, rows: Sequence[Sequence[str]]) -> None:
+        """Remember emoji on link messages, as tuples of Reaction's columns (no encoding needed: all text)."""
+        if rows:
+            self._session.connection().exec_driver_sql(_reaction_insert_sql(self._driver), list(rows))
+
     def finish(self) -> None:
-        """Bring the team's standings rollups up to date with what was inserted (nothing to do if nothing was)."""
-        if self.new_rows:
-            rebuild_rollups(self._session, self._team_id)
+        """Build the dropped indexes again and bring the team's standings rollups up to date (if anything is new).
+
+        SQLite may sort with helper threads meanwhile (`PRAGMA threads`): the readers are done by now, and the
+        machine's other cores would otherwise idle through the index builds and the rebuild's GROUP BYs.
+        """
+        connection = self._session.connection()
+        sorting_threads = self._session.get_bind().dialect.name == "sqlite"
+        if sorting_threads:
+            connection.exec_driver_sql(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")
+        try:
+            for index in self._dropped:
+                index.create(connection)
+            self._dropped = ()
+            if self.new_rows:
+                rebuild_rollups(self._session, self._team_id)
+        finally:
+            if sorting_threads:
+                connection.exec_driver_sql("PRAGMA threads = 0")

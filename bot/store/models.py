@@ -254,15 +254,18 @@ class RollupHour(Base):
     n_post: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
-class RollupReceived(Base):
-    """Engagement one member received from one teammate on one item in one period (distinct pairs count)."""
+class RollupReceivedPair(Base):
+    """Engagement one member received from one teammate on one item (a Slack thread), counted over all time.
 
-    __tablename__ = "rollup_received"
-    __table_args__ = (Index(None, "team_id", "giver"),)
+    `received` counts distinct (teammate, item) pairs. Which weeks and months a pair falls in is read from the
+    pair's own ledger rows (a few, on the thread index) when it changes; this row is what writers of the same
+    pair queue on, so two of them never both count it as new. One row per pair, not one per period: a bulk
+    import writes a third as many rows.
+    """
+
+    __tablename__ = "rollup_received_pairs"
 
     team_id: Mapped[str] = mapped_column(String(SLACK_ID), _team_fk(), primary_key=True)
-    period: Mapped[str] = mapped_column(String(PERIOD), primary_key=True)
-    start: Mapped[date] = mapped_column(Date, primary_key=True)
     user_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
     giver: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
     channel_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)

@@ -5,10 +5,11 @@
 What is kept, and why it adds up exactly, is explained in `bot.coach.totals`; here is only the bookkeeping:
 
 1. the groups the rules work on (given engagement per counterpart and period, likes and follows per local
-   day, posts and links per local hour, received pairs per period) are counted with atomic
+   day, posts and links per local hour, received (teammate, item) pairs) are counted with atomic
    `count = count + delta` upserts whose RETURNING gives each group's new counts;
 2. each changed group adds `group_sums(new) - group_sums(old)` to its member's totals, for the week, the
-   month and all time (`day` is already local to the team's time zone);
+   month and all time (`day` is already local to the team's time zone); a changed received pair reads the
+   days of its own ledger rows to tell which weeks and months it entered or left;
 3. rows whose counts fall to zero are removed, so a member with nothing left disappears from standings.
 
 The upsert holds the group's row lock until commit, so concurrent writers on PostgreSQL each see their own
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -53,7 +54,7 @@ from sqlalchemy.orm import Session
 from bot.coach.kinds import GIVEN_KINDS, LIGHT_KINDS, PUSHED_KINDS, Kind, Source
 from bot.coach.periods import PeriodName
 from bot.coach.totals import BREADTH, COUNT_COLUMNS, COUNTERS, LIGHT, PUSHED, RECEIVED_COLUMN, Family, group_sums
-from bot.store.models import Activity, RollupCounterpart, RollupDay, RollupHour, RollupReceived, RollupTotals
+from bot.store.models import Activity, RollupCounterpart, RollupDay, RollupHour, RollupReceivedPair, RollupTotals
 from bot.store.upsert import insert_for
 
 ALL_START = date(1970, 1, 1)  # the `start` of the one 'all' period
@@ -75,7 +76,7 @@ _TOTALS = RollupTotals.__table__
 _COUNTERPARTS = RollupCounterpart.__table__
 _DAYS = RollupDay.__table__
 _HOURS = RollupHour.__table__
-_RECEIVED = RollupReceived.__table__
+_RECEIVED = RollupReceivedPair.__table__
 
 Key = tuple[Any, ...]
 Deltas = dict[Key, Counter[str]]
@@ -88,6 +89,15 @@ def period_start(period: PeriodName, day: date) -> date:
     if period is PeriodName.MONTH:
         return day.replace(day=1)
     return ALL_START
+
+
+def period_end(period: PeriodName, start: date) -> date:
+    """The day after the last local day of the week or month that begins on `start`."""
+    if period is PeriodName.WEEK:
+        return start + timedelta(days=7)
+    if period is PeriodName.MONTH:
+        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    raise ValueError("all time has no end")
 
 
 def _buckets(day: date) -> tuple[tuple[str, date], ...]:
@@ -114,6 +124,7 @@ def apply_rows(session: Session, team_id: str, rows: Iterable[Sequence[Any]], si
     days: Deltas = defaultdict(Counter)
     hours: Deltas = defaultdict(Counter)
     received: Deltas = defaultdict(Counter)
+    received_days: dict[Key, Counter[date]] = defaultdict(Counter)
     totals: Deltas = defaultdict(Counter)
     for user_id, kind_name, day, hour, counterpart, source, channel_id, thread_ts in rows:
         kind = Kind(kind_name)
@@ -129,8 +140,9 @@ def apply_rows(session: Session, team_id: str, rows: Iterable[Sequence[Any]], si
             for bucket in buckets:
                 counterparts[(user_id, *bucket, counterpart)][column] += sign
         if is_received(user_id, kind, source, counterpart, channel_id, thread_ts):
-            for bucket in buckets:
-                received[(*bucket, counterpart, user_id, channel_id, thread_ts)]["count"] += sign
+            pair = (counterpart, user_id, channel_id, thread_ts)
+            received[pair]["count"] += sign
+            received_days[pair][day] += sign
     if not totals:
         return
 
@@ -142,10 +154,67 @@ def apply_rows(session: Session, team_id: str, rows: Iterable[Sequence[Any]], si
             change = _group_change(family, new, old)
             for bucket in _buckets(day):
                 totals[(*bucket, user_id)].update(change)
-    for (period, start, user_id, *_pair), new, old in _count(session, team_id, _RECEIVED, received):
-        if bool(new["count"]) != bool(old["count"]):
-            totals[(period, start, user_id)][RECEIVED_COLUMN] += 1 if new["count"] else -1
+    _count(session, team_id, _RECEIVED, received)  # first: it queues this writer behind others of the same pairs
+    for (receiver, *_pair), bucket, change in _received_changes(session, team_id, received_days):
+        totals[(*bucket, receiver)][RECEIVED_COLUMN] += change
     _count(session, team_id, _TOTALS, totals)
+
+
+def _received_changes(
+    session: Session, team_id: str, changed: Mapping[Key, Counter[date]]
+) -> Iterator[tuple[Key, tuple[str, date], int]]:
+    """Which periods each changed pair entered (+1) or left (-1), as (pair, (period, start), change).
+
+    A pair counts in a week or month while any of its ledger rows falls in it. The ledger already holds this
+    transaction's change, so the days before it are the days now less `changed` (signed counts per day).
+    """
+    days_now = _received_days(session, team_id, changed)
+    for pair, change in changed.items():
+        now = days_now.get(pair, Counter())
+        after = {day for day, n in now.items() if n > 0}
+        before = {day for day in now.keys() | change.keys() if now[day] - change[day] > 0}
+        for period in PeriodName:
+            was = {period_start(period, day) for day in before}
+            is_now = {period_start(period, day) for day in after}
+            for start in is_now - was:
+                yield pair, (period.value, start), +1
+            for start in was - is_now:
+                yield pair, (period.value, start), -1
+
+
+def _received_days(session: Session, team_id: str, pairs: Collection[Key]) -> dict[Key, Counter[date]]:
+    """The days of each pair's received rows in the ledger, counted (on the (team, channel, thread) index)."""
+    ledger = _LEDGER
+    items = sorted({(channel_id, thread_ts) for _receiver, _giver, channel_id, thread_ts in pairs})
+    found: dict[Key, Counter[date]] = defaultdict(Counter)
+    batch = _MAX_PARAMETERS // 2
+    for begin in range(0, len(items), batch):
+        rows = session.execute(
+            select(ledger.c.counterpart, ledger.c.user_id, ledger.c.channel_id, ledger.c.thread_ts, ledger.c.day).where(
+                ledger.c.team_id == team_id,
+                tuple_(ledger.c.channel_id, ledger.c.thread_ts).in_(items[begin : begin + batch]),
+                *received_in_sql(ledger),
+            )
+        )
+        for receiver, giver, channel_id, thread_ts, day in rows:
+            pair = (receiver, giver, channel_id, thread_ts)
+            if pair in pairs:
+                found[pair][day] += 1
+    return found
+
+
+def received_in_sql(ledger: Table) -> tuple[ColumnElement[bool], ...]:
+    """`is_received`, in SQL."""
+    return (
+        ledger.c.source == Source.SLACK.value,
+        ledger.c.kind.in_([kind.value for kind in GIVEN_KINDS]),
+        ledger.c.counterpart != _sql(""),
+        ledger.c.counterpart != ledger.c.user_id,
+        ledger.c.channel_id.is_not(None),
+        ledger.c.channel_id != _sql(""),
+        ledger.c.thread_ts.is_not(None),
+        ledger.c.thread_ts != _sql(""),
+    )
 
 
 def _group_change(family: Family, new: Mapping[str, int], old: Mapping[str, int], *, unknown: bool = False) -> Counter:
@@ -219,7 +288,7 @@ def rebuild_rollups(session: Session, team_id: str) -> int:
     """Recompute a team's rollups from its ledger, set-based; return how many ledger rows they sum.
 
     The team's ledger is read once into a narrow temporary table, from which the database counts the groups
-    straight into their tables (eight INSERT ... SELECT ... GROUP BY, whatever the ledger's size); each
+    straight into their tables (six INSERT ... SELECT ... GROUP BY, whatever the ledger's size); each
     member's totals then come from those groups, read grouped again by their counts, so the pure
     `group_sums` runs once per distinct group shape, not once per row.
     The safety net after a manual fix, and how bulk writers (`ledger.BulkLedger`) finish. On PostgreSQL the
@@ -247,8 +316,9 @@ def rebuild_rollups(session: Session, team_id: str) -> int:
         )
     )
     _count_groups(session, facts, dialect)
+    received = _received_per_period(session, facts, team_id, dialect)
     facts.drop(session.connection())
-    totals = _totals_of_groups(session, team_id, dialect)
+    totals = _totals_of_groups(session, team_id, dialect, received)
     keys = sorted(totals)
     for begin in range(0, len(keys), _TOTALS_BATCH):  # in batches: a row is ~60 columns
         session.execute(
@@ -299,29 +369,51 @@ def _count_groups(session: Session, ledger: Table, dialect: str) -> None:
             .where(ledger.c.kind.in_([kind.value for kind in family.kinds]))
             .group_by(*keys),
         )
-    received = (  # is_received, in SQL
-        ledger.c.source == Source.SLACK.value,
-        ledger.c.kind.in_([kind.value for kind in GIVEN_KINDS]),
-        ledger.c.counterpart != _sql(""),
-        ledger.c.counterpart != ledger.c.user_id,
-        ledger.c.channel_id.is_not(None),
-        ledger.c.channel_id != _sql(""),
-        ledger.c.thread_ts.is_not(None),
-        ledger.c.thread_ts != _sql(""),
+    pair = (ledger.c.team_id, ledger.c.counterpart, ledger.c.user_id, ledger.c.channel_id, ledger.c.thread_ts)
+    fill(
+        _RECEIVED,
+        ["team_id", "user_id", "giver", "channel_id", "thread_ts", "count"],
+        select(*pair, func.count()).where(*received_in_sql(ledger)).group_by(*pair),
     )
-    for period in PeriodName:
-        start = _start_of(period, ledger.c.day, dialect)
-        keys = (ledger.c.team_id, start, ledger.c.counterpart, ledger.c.user_id, ledger.c.channel_id)
-        fill(
-            _RECEIVED,
-            ["team_id", "start", "user_id", "giver", "channel_id", "thread_ts", "count", "period"],
-            select(*keys, ledger.c.thread_ts, func.count(), _sql(period.value))
-            .where(*received)
-            .group_by(*keys, ledger.c.thread_ts),
+
+
+def _received_per_period(
+    session: Session, ledger: Table, team_id: str, dialect: str
+) -> list[tuple[str, date, str, int]]:
+    """How many distinct received pairs each member has per period, as (period, start, member, pairs).
+
+    All time is the pairs table's count per member; weeks and months are counted from the ledger's rows.
+    """
+    found: list[tuple[str, date, str, int]] = [
+        (PeriodName.ALL.value, ALL_START, user_id, pairs)
+        for user_id, pairs in session.execute(
+            select(_RECEIVED.c.user_id, func.count())
+            .where(_RECEIVED.c.team_id == team_id)
+            .group_by(_RECEIVED.c.user_id)
         )
+    ]
+    for period in (PeriodName.WEEK, PeriodName.MONTH):
+        start = _start_of(period, ledger.c.day, dialect).label("start")
+        distinct = (
+            select(ledger.c.counterpart, start, ledger.c.user_id, ledger.c.channel_id, ledger.c.thread_ts)
+            .where(*received_in_sql(ledger))
+            .distinct()
+            .subquery()
+        )
+        found.extend(
+            (period.value, first_day, user_id, pairs)
+            for user_id, first_day, pairs in session.execute(
+                select(distinct.c.counterpart, distinct.c.start, func.count()).group_by(
+                    distinct.c.counterpart, distinct.c.start
+                )
+            )
+        )
+    return found
 
 
-def _totals_of_groups(session: Session, team_id: str, dialect: str) -> Totals:
+def _totals_of_groups(
+    session: Session, team_id: str, dialect: str, received: Iterable[tuple[str, date, str, int]]
+) -> Totals:
     """Each member's totals per period: the groups' counts and `group_sums`, times how many groups share them."""
     totals: Totals = {}
 
@@ -352,13 +444,9 @@ def _totals_of_groups(session: Session, team_id: str, dialect: str) -> Totals:
                 .group_by(table.c.user_id, start, *counts)
             ):
                 add(period.value, first_day, user_id, _contributions(family, counters, tuple(values)), times)
-    received = ((COUNTERS.index(RECEIVED_COLUMN), 1),)
-    for period, start, user_id, pairs in session.execute(
-        select(_RECEIVED.c.period, _RECEIVED.c.start, _RECEIVED.c.user_id, func.count())
-        .where(_RECEIVED.c.team_id == team_id)
-        .group_by(_RECEIVED.c.period, _RECEIVED.c.start, _RECEIVED.c.user_id)
-    ):
-        add(period, start, user_id, received, pairs)
+    one_pair = ((COUNTERS.index(RECEIVED_COLUMN), 1),)
+    for period, start, user_id, pairs in received:
+        add(period, start, user_id, one_pair, pairs)
     return totals
 
 

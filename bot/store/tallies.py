@@ -18,8 +18,8 @@ from bot.coach.kinds import GIVEN_KINDS, Kind, Source
 from bot.coach.periods import Period, PeriodName
 from bot.coach.scoring import Tally
 from bot.coach.totals import COUNTERS, RECEIVED_COLUMN, MemberTotals
-from bot.store.models import Activity, Member, RollupReceived, RollupTotals
-from bot.store.rollups import ALL_START
+from bot.store.models import Activity, Member, RollupTotals
+from bot.store.rollups import ALL_START, period_end, received_in_sql
 
 _TOTALS = RollupTotals.__table__
 _RECEIVED_INDEX = COUNTERS.index(RECEIVED_COLUMN)
@@ -65,17 +65,14 @@ def _less_received(member: MemberTotals, n: int) -> MemberTotals:
 def _received_from(
     session: Session, team_id: str, period: PeriodName, start: date, givers: Collection[str]
 ) -> dict[str, int]:
-    """Received pairs that `givers` gave, per receiver (on the (team_id, giver) index: opt-outs are few)."""
-    rows = session.execute(
-        select(RollupReceived.user_id, func.count())
-        .where(
-            RollupReceived.team_id == team_id,
-            RollupReceived.giver.in_(list(givers)),
-            RollupReceived.period == period.value,
-            RollupReceived.start == start,
-        )
-        .group_by(RollupReceived.user_id)
+    """Received pairs that `givers` gave in the period, per receiver, from their ledger rows (opt-outs are few)."""
+    pairs = select(Activity.counterpart, Activity.user_id, Activity.channel_id, Activity.thread_ts).where(
+        Activity.team_id == team_id, Activity.user_id.in_(list(givers)), *received_in_sql(Activity.__table__)
     )
+    if period is not PeriodName.ALL:
+        pairs = pairs.where(Activity.day >= start, Activity.day < period_end(period, start))
+    found = pairs.distinct().subquery()
+    rows = session.execute(select(found.c.counterpart, func.count()).group_by(found.c.counterpart))
     return {user_id: n for user_id, n in rows}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import URL, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -44,3 +45,18 @@ def insert_or_update(
     else:
         statement = statement.on_conflict_do_nothing(index_elements=list(conflict_columns))
     session.execute(statement)
+
+
+def driver_insert_or_ignore_sql(
+    driver: str, table: Table, columns: Sequence[str], conflict_columns: Sequence[str]
+) -> str:
+    """INSERT ... ON CONFLICT DO NOTHING as the driver takes it: positional parameters, one row, for executemany.
+
+    For bulk writers that hand already encoded rows straight to the driver (`Connection.exec_driver_sql`):
+    SQLite prepares it once per executemany, and psycopg pipelines it.
+    """
+    marker = "?" if URL.create(driver).get_backend_name() == "sqlite" else "%s"
+    return (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
+        f" ON CONFLICT ({', '.join(conflict_columns)}) DO NOTHING"
+    )

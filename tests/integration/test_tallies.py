@@ -7,12 +7,15 @@ the same totals, and so the same standings, as folding every remaining activity 
 from __future__ import annotations
 
 import random
+import threading
+import time
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 
 from bot.coach.kinds import Kind, Source
 from bot.coach.periods import PeriodName
@@ -21,7 +24,7 @@ from bot.coach.totals import score_totals
 from bot.store.database import Database
 from bot.store.ledger import activity_row, delete_activities, insert_activities
 from bot.store.models import Activity, Member, Team
-from bot.store.rollups import ROLLUP_TABLES, is_received, period_start, rebuild_rollups
+from bot.store.rollups import ALL_START, ROLLUP_TABLES, is_received, period_start, rebuild_rollups
 from bot.store.tallies import member_totals
 from bot.store.upsert import insert_or_ignore
 from tests.totals_from_tallies import totals_from_tallies
@@ -179,3 +182,65 @@ def test_received_leaves_out_givers_who_opted_out(db: Database) -> None:
 
     assert {t.user_id: t["received"] for t in everyone}["U0ANA00001"] == 2  # one per giver and item, not per action
     assert [(t.user_id, t["received"]) for t in welcome] == [("U0ANA00001", 1)]
+
+
+def engagement(giver: str, kind: Kind, day: int, key: str) -> dict:
+    """A teammate's engagement on Ana's link (one item), `day` days after START."""
+    return activity_row(
+        team_id=TEAM,
+        user_id=giver,
+        kind=kind.value,
+        source=Source.SLACK.value,
+        occurred_at=START + timedelta(days=day, hours=10),
+        timezone=TZ,
+        source_key=key,
+        platform="slack",
+        created_at=NOW,
+        counterpart="U0ANA00001",
+        channel_id="C0SOCIAL01",
+        message_ts=f"176390000{day}.000900",
+        thread_ts="1763900000.000100",
+    )
+
+
+def test_two_writers_of_one_received_pair_count_it_once(db: Database) -> None:
+    """The second writer of a (teammate, item) pair waits for the first, then sees its rows: one pair, not two."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    fresh_team(db)
+    second_done = threading.Event()
+
+    def second_writer() -> None:
+        with db.session() as session:
+            insert_activities(session, [engagement("U0BEN00001", Kind.LIKE, 1, "like")])
+        second_done.set()
+
+    with db.session() as first:
+        insert_activities(first, [engagement("U0BEN00001", Kind.COMMENT, 0, "comment")])
+        writer = threading.Thread(target=second_writer)
+        writer.start()
+        deadline = time.monotonic() + 10
+        while not _someone_waits_on_a_lock(db) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not second_done.is_set()
+    writer.join(timeout=10)
+
+    assert second_done.is_set()
+    with db.session() as session:
+        for period, start in ((PeriodName.WEEK, START.date()), (PeriodName.ALL, ALL_START)):
+            ana = member_totals(session, TEAM, period, start, user_ids=["U0ANA00001"])
+            assert [member["received"] for member in ana] == [1], period
+    kept = snapshot(db)
+    with db.session() as session:
+        rebuild_rollups(session, TEAM)
+    assert snapshot(db) == kept
+
+
+def _someone_waits_on_a_lock(db: Database) -> bool:
+    with db.engine.connect() as connection:
+        waiting = connection.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+        )
+        return bool(waiting.scalar())

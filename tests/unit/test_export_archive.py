@@ -202,6 +202,35 @@ def test_malformed_archives_are_refused_with_the_file_named(tmp_path, break_it, 
         archive.validate()
 
 
+@pytest.mark.parametrize(
+    ("raw", "messages"),
+    [
+        (b'\xef\xbb\xbf[{"ts": "1795132800.000100"}]', [{"ts": "1795132800.000100"}]),  # a byte-order mark
+        (b'[{"ts": "1795132800.000100", "score": NaN}]', None),
+    ],
+    ids=["bom", "nan"],
+)
+def test_day_files_the_fast_parser_refuses_read_as_the_standard_library_reads_them(tmp_path, raw, messages):
+    root = minimal_export(tmp_path / "export")
+    (root / "social" / "2026-11-20.json").write_bytes(raw)
+
+    with ExportArchive(root) as archive:
+        read = archive.messages(ExportChannel("C1", "social", False), "social/2026-11-20.json")
+
+    assert read == (messages if messages is not None else json.loads(raw))
+
+
+def test_bad_json_is_reported_at_its_line_and_column(tmp_path):
+    root = minimal_export(tmp_path / "export")
+    (root / "social" / "2026-11-21.json").write_text('[\n  {"ts": "1795132800.000100",}\n]')
+
+    with (
+        pytest.raises(ExportError, match=r"2026-11-21\.json: bad JSON at line 2, column 30: Expecting property name"),
+        ExportArchive(root) as a,
+    ):
+        a.validate()
+
+
 def test_what_is_not_an_export_is_refused(tmp_path):
     not_zip = tmp_path / "export.zip"
     not_zip.write_text("not a zip")
