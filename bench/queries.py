@@ -2,6 +2,11 @@
 
     python bench/queries.py                                   # SQLite only
     python bench/queries.py --postgres postgresql://postgres@127.0.0.1:5432/test
+    python bench/queries.py --postgres ... --keep /tmp/qbench    # leave the data built, for ...
+    python bench/queries.py --postgres ... --reuse /tmp/qbench   # ... measuring again without rebuilding it
+
+--keep leaves the PostgreSQL database in place too (its name is in the folder's `postgres-database`): drop it
+when done.
 
 Builds a year of activity (1,000,000 rows across 5,000 members by default) in a temporary SQLite file through
 `bot.store.ledger.insert_activities`, the path every writer takes, so the standings rollups are kept exactly
@@ -10,7 +15,8 @@ and the very same rows, ledger and rollups, are copied into it with COPY: the ro
 construction, and the copy takes a minute instead of the better part of an hour of row-by-row upserts.
 Each figure is the median of --repeats runs after one warm-up, beside the baseline
 `SELECT user_id, count(*) FROM activities WHERE team_id = ? [AND occurred_at in the period] GROUP BY user_id`
-over the same rows, and their ratio.
+over the same rows, and their ratio. Before measuring, the objects built so far are frozen out of the garbage
+collector's way, as the web process does once started (`bot.runtime.settle_startup_objects`).
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from bot.coach.kinds import Kind, Source
 from bot.coach.periods import PeriodName, period_containing
 from bot.config import Settings, normalize_database_url
 from bot.deps import Deps
+from bot.runtime import settle_startup_objects
 from bot.services.home import home_view
 from bot.services.standings import leaderboard, me
 from bot.services.teams import ensure_team
@@ -162,6 +169,7 @@ def baseline(db: Database, period: PeriodName) -> Callable[[], object]:
 
 
 def measure(name: str, db: Database, people: list[str], repeats: int) -> list[tuple[str, str, float, float]]:
+    settle_startup_objects()  # what the web process does once started (bot.runtime.build_wsgi_app)
     deps = Deps(settings=Settings(database_url=str(db.engine.url)), db=db, now=lambda: NOW)
     caller = people[len(people) // 2]
     results = []
@@ -210,40 +218,59 @@ def main() -> int:
     parser.add_argument("--members", type=int, default=5_000)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL"), help="a PostgreSQL server URL")
+    kept = parser.add_mutually_exclusive_group()
+    kept.add_argument("--keep", type=Path, help="build the data into this folder and keep it (and the PG database)")
+    kept.add_argument("--reuse", type=Path, help="measure the data a --keep run left in this folder, building nothing")
     args = parser.parse_args()
+    if args.keep and (args.keep / "bench.db").exists():
+        parser.error(f"{args.keep} already holds data: --reuse it, or --keep another folder")
+    if args.reuse and not (args.reuse / "bench.db").exists():
+        parser.error(f"{args.reuse} holds no data: build it with --keep first")
     people = members(args.members)
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = args.reuse or args.keep or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{folder}/bench.db"
-        migrate(url)
+        if not args.reuse:
+            migrate(url)
         lite = Database.from_url(url)
         try:
-            seconds = load(lite, args.activities, people)
-            print(f"SQLite: loaded {args.activities:,} activities for {len(people):,} members in {seconds:.0f} s")
+            if not args.reuse:
+                seconds = load(lite, args.activities, people)
+                print(f"SQLite: loaded {args.activities:,} activities for {len(people):,} members in {seconds:.0f} s")
             measure("SQLite", lite, people, args.repeats)
             if args.postgres:
-                run_postgres(args.postgres, lite, people, args.repeats)
+                run_postgres(args.postgres, lite, people, args.repeats, folder if args.keep or args.reuse else None)
         finally:
             lite.dispose()
     return 0
 
 
-def run_postgres(server: str, source: Database, people: list[str], repeats: int) -> None:
+def run_postgres(server: str, source: Database, people: list[str], repeats: int, kept: Path | None) -> None:
+    """Copy the rows into a fresh database and measure there; with `kept`, the database stays for --reuse."""
     admin = make_engine(server, isolation_level="AUTOCOMMIT")
-    name = f"more_social_bench_{secrets.token_hex(3)}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    remembered = kept / "postgres-database" if kept else None
+    reuse = remembered is not None and remembered.exists()
+    name = remembered.read_text().strip() if reuse else f"more_social_bench_{secrets.token_hex(3)}"
+    if not reuse:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(normalize_database_url(server)).set(database=name).render_as_string(hide_password=False)
     try:
-        migrate(url)
         db = Database.from_url(url)
         try:
-            print(f"\nPostgreSQL: copied the same rows in {copy_database(source, db):.0f} s", flush=True)
+            if not reuse:
+                migrate(url)
+                print(f"\nPostgreSQL: copied the same rows in {copy_database(source, db):.0f} s", flush=True)
+                if remembered is not None:
+                    remembered.write_text(name)
             measure("PostgreSQL", db, people, repeats)
         finally:
             db.dispose()
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if remembered is None or not remembered.exists():  # not kept, or never filled
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 

@@ -32,9 +32,10 @@ def run_socket_mode(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from bot.clock import clock_ticker
-    from bot.runtime import build_bolt_app
+    from bot.runtime import build_bolt_app, settle_startup_objects
 
     app, deps = build_bolt_app(settings)
+    settle_startup_objects()
     # No clock process in Socket Mode deployments: the same clock ticks in a thread beside the connection.
     ticker = clock_ticker(deps, app.client)
     ticker.start()

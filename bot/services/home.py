@@ -22,6 +22,7 @@ from bot.services.members import PAUSE, pause_nudges, resume_nudges, stop_nudges
 from bot.services.standings import Standings, Trend, team_standings, visible_waiting_links, week_trend
 from bot.services.teams import ensure_team, team_settings
 from bot.store.models import Member
+from bot.store.tallies import unnamed_members
 from bot.store.waiting import WaitingLink
 
 WAITING_SHOWN = 5
@@ -80,13 +81,21 @@ def _read(session: Session, team_id: str, user_id: str, now: datetime, private_c
     )
     if member is not None and member.opted_out:
         return HomeView(user_id, None, nudges, now)
+    unnamed = unnamed_members(session, team_id)  # once, for the board, the trend and the links
     dashboard = Dashboard(
         user_id=user_id,
-        week=team_standings(session, team_id, PeriodName.WEEK, now, settings),
-        trend=week_trend(session, team_id, user_id, now, settings),
+        week=team_standings(session, team_id, PeriodName.WEEK, now, settings, unnamed=unnamed),
+        trend=week_trend(session, team_id, user_id, now, settings, unnamed=unnamed),
         waiting=tuple(
             visible_waiting_links(
-                session, team_id, user_id, now, settings, WAITING_SHOWN, private_channels=private_channels
+                session,
+                team_id,
+                user_id,
+                now,
+                settings,
+                WAITING_SHOWN,
+                private_channels=private_channels,
+                unnamed=unnamed,
             )
         ),
     )

@@ -12,6 +12,7 @@ the transaction opens, and passes them in; without them only public-channel link
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -25,12 +26,12 @@ from bot.coach.kinds import Kind
 from bot.coach.periods import Period, PeriodName, period_containing, previous_period
 from bot.coach.scoring import InvalidScoringRules, MemberScore, ScoringRules, ratio_of, score_members
 from bot.coach.settings import TeamSettings
-from bot.coach.totals import COUNT_COLUMNS, COUNTERS, score_totals
+from bot.coach.totals import COUNT_COLUMNS, COUNTERS, MemberTotals, score_totals
 from bot.deps import Deps
 from bot.services.errors import Refusal
 from bot.services.teams import ensure_team, team_settings
-from bot.store.models import Member
 from bot.store.tallies import (
+    Unnamed,
     bucket_of,
     member_received,
     member_tallies,
@@ -121,33 +122,48 @@ def scoring_rules(settings: TeamSettings) -> ScoringRules:
 
 
 def team_standings(
-    session: Session, team_id: str, period: PeriodName | str, now: datetime, settings: TeamSettings
+    session: Session,
+    team_id: str,
+    period: PeriodName | str,
+    now: datetime,
+    settings: TeamSettings,
+    *,
+    unnamed: Unnamed | None = None,
 ) -> Standings:
-    """Rank the team for the calendar period `period` containing `now` (in the team's time zone)."""
+    """Rank the team for the calendar period `period` containing `now` (in the team's time zone).
+
+    `unnamed` is who is never named, when the caller has already read it in this transaction.
+    """
     calendar = period_containing(period, now, settings.timezone)
-    return _standings(session, team_id, calendar, settings)
+    return _standings(session, team_id, calendar, settings, unnamed or unnamed_members(session, team_id))
 
 
-def _standings(session: Session, team_id: str, calendar: Period, settings: TeamSettings) -> Standings:
+def _standings(session: Session, team_id: str, calendar: Period, settings: TeamSettings, unnamed: Unnamed) -> Standings:
     name, start = bucket_of(calendar, settings.timezone)
-    unnamed = unnamed_members(session, team_id)
     opted_out = unnamed.opted_out
     totals = member_totals(session, team_id, name, start, opted_out=opted_out)
     members = tuple(score_totals(totals, scoring_rules(settings), opted_out))
-    columns = list(zip(*(member.counters for member in totals if member.user_id not in opted_out), strict=True))
-    team_counts = {
-        kind: sum(columns[COUNTERS.index(column)]) if columns else 0 for kind, column in COUNT_COLUMNS.items()
-    }
     return Standings(
         team_id=team_id,
         period=calendar,
         target_ratio=settings.target_ratio,
         members=members,
-        totals=MappingProxyType(team_counts),
+        totals=MappingProxyType(_team_counts(totals, opted_out)),
         given=sum(member.given for member in members),
         pushed=sum(member.pushed for member in members),
         board=named_board(members, unnamed.everyone),
     )
+
+
+_KINDS = tuple(COUNT_COLUMNS)
+_KIND_COUNTS = operator.itemgetter(*(COUNTERS.index(COUNT_COLUMNS[kind]) for kind in _KINDS))
+
+
+def _team_counts(totals: list[MemberTotals], opted_out: frozenset[str]) -> dict[Kind, int]:
+    """Every kind counted for the team, opted-out members left out (only the count columns, not all 30)."""
+    counted = [_KIND_COUNTS(member.counters) for member in totals if member.user_id not in opted_out]
+    sums = [sum(column) for column in zip(*counted, strict=True)] if counted else [0] * len(_KINDS)
+    return dict(zip(_KINDS, sums, strict=True))
 
 
 def same_moment_last_week(now: datetime, timezone: str) -> datetime:
@@ -177,14 +193,22 @@ def week_score(
     return _week_so_far(session, team_id, user_id, now, settings, scoring_rules(settings), opted_out)
 
 
-def week_trend(session: Session, team_id: str, user_id: str, now: datetime, settings: TeamSettings) -> Trend:
+def week_trend(
+    session: Session,
+    team_id: str,
+    user_id: str,
+    now: datetime,
+    settings: TeamSettings,
+    *,
+    unnamed: Unnamed | None = None,
+) -> Trend:
     """The member's week so far, and last week from its start up to the same moment.
 
     Last week's part is scored from the ledger (no rollup ends mid-week): the member's own rows of one week,
     by the same pure rules, so both sides are counted alike.
     """
     rules = scoring_rules(settings)
-    opted_out = unnamed_members(session, team_id).opted_out
+    opted_out = (unnamed or unnamed_members(session, team_id)).opted_out
     last_week = previous_period(period_containing(PeriodName.WEEK, now, settings.timezone), settings.timezone)
     cut = same_moment_last_week(now, settings.timezone)
     tallies = member_tallies(session, team_id, user_id, last_week.start, cut)
@@ -202,6 +226,7 @@ def visible_waiting_links(
     limit: int,
     *,
     private_channels: Collection[str] = (),
+    unnamed: Unnamed | None = None,
 ) -> list[WaitingLink]:
     """Teammates' links waiting for a reply that this member may see, oldest first, filtered in SQL.
 
@@ -217,13 +242,8 @@ def visible_waiting_links(
         also_private_channels=private_channels,
         limit=limit,
         exclude_user_id=user_id,
-        exclude_user_ids=unnamed_members(session, team_id).everyone,
+        exclude_user_ids=(unnamed or unnamed_members(session, team_id)).everyone,
     )
-
-
-def is_opted_out(session: Session, team_id: str, user_id: str) -> bool:
-    member = session.get(Member, (team_id, user_id))
-    return bool(member and member.opted_out)
 
 
 def member_standing(
@@ -235,12 +255,17 @@ def member_standing(
     settings: TeamSettings,
     *,
     private_channels: Collection[str] = (),
+    unnamed: Unnamed | None = None,
 ) -> MemberStanding:
-    """The member's place in the period, this week against last, and the step most worth taking next."""
-    standings = team_standings(session, team_id, period, now, settings)
+    """The member's place in the period, this week against last, and the step most worth taking next.
+
+    Who is never named is read once (or taken from the caller) and shared by the board, the links and the trend.
+    """
+    unnamed = unnamed or unnamed_members(session, team_id)
+    standings = team_standings(session, team_id, period, now, settings, unnamed=unnamed)
     score = standings.of(user_id)
     waiting = visible_waiting_links(
-        session, team_id, user_id, now, settings, limit=1, private_channels=private_channels
+        session, team_id, user_id, now, settings, limit=1, private_channels=private_channels, unnamed=unnamed
     )
     step = next_step(
         score.given if score else 0,
@@ -252,7 +277,7 @@ def member_standing(
         user_id=user_id,
         standings=standings,
         score=score,
-        trend=week_trend(session, team_id, user_id, now, settings),
+        trend=week_trend(session, team_id, user_id, now, settings, unnamed=unnamed),
         next_step=step,
         waiting=waiting[0] if waiting else None,
     )
@@ -274,8 +299,16 @@ def me(
     """
     with deps.db.session() as session:
         team = ensure_team(session, team_id, deps.now())
-        if is_opted_out(session, team_id, user_id):
+        unnamed = unnamed_members(session, team_id)
+        if user_id in unnamed.opted_out:
             raise Refusal(OPTED_OUT)
         return member_standing(
-            session, team_id, user_id, period, deps.now(), team_settings(team), private_channels=private_channels
+            session,
+            team_id,
+            user_id,
+            period,
+            deps.now(),
+            team_settings(team),
+            private_channels=private_channels,
+            unnamed=unnamed,
         )

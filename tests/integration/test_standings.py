@@ -9,8 +9,11 @@ import pytest
 from bot.coach.kinds import Kind, Source
 from bot.coach.periods import PeriodName
 from bot.coach.settings import TeamSettings
+from bot.deps import Deps
 from bot.services.errors import Refusal
+from bot.services.home import home_view
 from bot.services.standings import (
+    me,
     member_standing,
     same_moment_last_week,
     team_standings,
@@ -21,6 +24,7 @@ from bot.services.teams import ensure_team
 from bot.store.database import Database
 from bot.store.ledger import activity_row, insert_activities
 from bot.store.models import Member
+from tests.statements import statements_sent
 from tests.waiting_time import waiting_since
 
 TEAM = "T0STAND001"
@@ -97,6 +101,7 @@ def test_opted_out_members_are_left_out_and_what_they_gave_no_longer_counts(db: 
     assert before.of(BEN).received == 2
     assert CARLA not in {m.user_id for m in after.members}
     assert after.of(BEN).received == 1
+    assert (before.totals[Kind.COMMENT], after.totals[Kind.COMMENT], after.totals[Kind.LINK]) == (2, 1, 1)
 
 
 def test_the_week_trend_compares_with_last_week_up_to_the_same_moment(db: Database) -> None:
@@ -245,3 +250,23 @@ def test_deactivated_members_and_bots_are_never_named_but_still_count(db: Databa
     assert [m.user_id for m in standings.members] == [BEN, "U0BOT00001", ANA, CARLA]  # the team's numbers
     assert standings.given == 14
     assert shown(db) == [f"{CARLA}:C0SOCIAL01"]
+
+
+def test_coach_me_and_the_app_home_ask_once_who_is_never_named(deps: Deps, db: Database) -> None:
+    """The board, the links and the trend share one read of the flagged members (it was three per request)."""
+    since = waiting_since(deps.now())
+    store(db, action(ANA, Kind.REPLY, deps.now(), 1), action(CARLA, Kind.COMMENT, deps.now(), 1), link(BEN, since, 1))
+    with db.session() as session:
+        session.add(Member(team_id=TEAM, user_id=BEN, is_deleted=True))
+        session.add(Member(team_id=TEAM, user_id=CARLA, opted_out=True))
+
+    with statements_sent(db) as sent:
+        standing = me(deps, TEAM, ANA, PeriodName.WEEK)
+        home = home_view(deps, TEAM, ANA)
+    with pytest.raises(Refusal, match="opted out"):
+        me(deps, TEAM, CARLA, PeriodName.WEEK)
+
+    flagged_reads = [statement for statement in sent if "OR members.is_deleted" in statement]
+    assert len(flagged_reads) == 2
+    assert [m.user_id for m in standing.standings.board] == [ANA] and standing.waiting is None
+    assert [m.user_id for m in home.dashboard.week.board] == [ANA] and home.dashboard.waiting == ()
