@@ -104,17 +104,21 @@ def _block_link_urls(blocks: object) -> list[str]:
     if not isinstance(blocks, list):
         return urls
     stack = [block for block in reversed(blocks) if _is_mapping(block) and block.get("type") == "rich_text"]
+    pop, push = stack.pop, stack.extend
     while stack:
-        element = stack.pop()
-        if not _is_mapping(element):
+        element = pop()
+        if type(element) is not dict and not isinstance(element, Mapping):
             continue
-        if element.get("type") == "link":
+        kind = element.get("type")
+        if kind == "text":  # the commonest leaf: it has no link and nothing inside
+            continue
+        if kind == "link":
             url = element.get("url")
             if isinstance(url, str):
                 urls.append(url)
         children = element.get("elements")
-        if isinstance(children, list):
-            stack.extend(reversed(children))
+        if type(children) is list:
+            push(reversed(children))
     return urls
 
 

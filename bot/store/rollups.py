@@ -9,7 +9,8 @@ What is kept, and why it adds up exactly, is explained in `bot.coach.totals`; he
    `count = count + delta` upserts whose RETURNING gives each group's new counts;
 2. each changed group adds `group_sums(new) - group_sums(old)` to its member's totals, for the week, the
    month and all time (`day` is already local to the team's time zone); a changed received pair reads the
-   days of its own ledger rows to tell which weeks and months it entered or left;
+   days of its own ledger rows to tell which weeks and months it entered or left, after its upsert, so a
+   second writer of the same pair waits for the first and then sees its rows;
 3. rows whose counts fall to zero are removed, so a member with nothing left disappears from standings.
 
 The upsert holds the group's row lock until commit, so concurrent writers on PostgreSQL each see their own
