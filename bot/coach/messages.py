@@ -13,8 +13,8 @@ import functools
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from bot.coach.kinds import Kind, Platform
 from bot.coach.urls import SLACK_LINK, InvalidURL, read_link
@@ -37,8 +37,7 @@ _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 
-@dataclass(frozen=True)
-class ChannelContext:
+class ChannelContext(NamedTuple):
     """The channel a message was seen in; `bot_user_id` is our own bot user, whose messages never count."""
 
     channel_id: str
@@ -46,8 +45,7 @@ class ChannelContext:
     bot_user_id: str | None = None
 
 
-@dataclass(frozen=True)
-class ParentMessage:
+class ParentMessage(NamedTuple):
     """A thread's parent as the store knows it: replies only count as engagement on a link message."""
 
     user_id: str
@@ -55,9 +53,12 @@ class ParentMessage:
     has_links: bool
 
 
-@dataclass(frozen=True)
-class LedgerEntry:
-    """One social action seen in Slack, ready to store; `source_key` is unique within a team."""
+class LedgerEntry(NamedTuple):
+    """One social action seen in Slack, ready to store; `source_key` is unique within a team.
+
+    Immutable value types here are named tuples, not frozen dataclasses: an export builds millions of
+    entries, and a named tuple is built in less than half the time.
+    """
 
     kind: Kind
     user_id: str
@@ -86,7 +87,7 @@ def _parse_ts(ts: str) -> datetime:
     if match is None:
         raise ValueError(f"not a Slack timestamp: {ts!r}")
     seconds, fraction = match.groups()
-    return _EPOCH + timedelta(seconds=int(seconds), microseconds=int((fraction or "0").ljust(6, "0")))
+    return _EPOCH + timedelta(0, int(seconds), int(fraction.ljust(6, "0")) if fraction else 0)  # days, s, µs
 
 
 def _unescape(text: str) -> str:
@@ -94,31 +95,35 @@ def _unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def _is_mapping(value: object) -> bool:
-    return isinstance(value, (dict, Mapping))  # dict first: nearly all of them, and the cheap test
-
-
 def _block_link_urls(blocks: object) -> list[str]:
-    """Return the `url` of every rich_text `link` element, however deeply sections, quotes and lists nest."""
+    """Return the `url` of every rich_text `link` element, in order, however deeply sections, quotes and lists nest.
+
+    A stack of iterators rather than recursion: no nesting Slack (or a hostile payload) sends can overflow it,
+    and the walk, done for every message of an export, touches each element once.
+    """
     urls: list[str] = []
-    if not isinstance(blocks, list):
+    if type(blocks) is not list:
         return urls
-    stack = [block for block in reversed(blocks) if _is_mapping(block) and block.get("type") == "rich_text"]
-    pop, push = stack.pop, stack.extend
+    stack = [iter(blocks)]  # at the bottom, the blocks themselves: only rich_text ones hold links
     while stack:
-        element = pop()
-        if type(element) is not dict and not isinstance(element, Mapping):
-            continue
-        kind = element.get("type")
-        if kind == "text":  # the commonest leaf: it has no link and nothing inside
-            continue
-        if kind == "link":
-            url = element.get("url")
-            if isinstance(url, str):
-                urls.append(url)
-        children = element.get("elements")
-        if type(children) is list:
-            push(reversed(children))
+        for element in stack[-1]:
+            if type(element) is not dict and not isinstance(element, Mapping):
+                continue
+            kind = element.get("type")
+            if kind == "text":  # the commonest leaf: it has no link and nothing inside
+                continue
+            if kind != "rich_text" and len(stack) == 1:
+                continue
+            if kind == "link":
+                url = element.get("url")
+                if isinstance(url, str):
+                    urls.append(url)
+            children = element.get("elements")
+            if type(children) is list:
+                stack.append(iter(children))
+                break  # read the children now, then the rest of this level
+        else:
+            stack.pop()
     return urls
 
 

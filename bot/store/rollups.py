@@ -38,10 +38,12 @@ from sqlalchemy import (
     DateTime,
     MetaData,
     Select,
+    String,
     Table,
     case,
     cast,
     delete,
+    distinct,
     func,
     insert,
     literal_column,
@@ -393,20 +395,17 @@ def _received_per_period(
             .group_by(_RECEIVED.c.user_id)
         )
     ]
+    # A pair is (giver, channel, thread) here, in one string per row: count(DISTINCT) of it within each group
+    # is a small set per member and period, where a DISTINCT over the five columns sorts every row twice.
+    pair = _joined(ledger.c.user_id, ledger.c.channel_id, ledger.c.thread_ts)
     for period in (PeriodName.WEEK, PeriodName.MONTH):
-        start = _start_of(period, ledger.c.day, dialect).label("start")
-        distinct = (
-            select(ledger.c.counterpart, start, ledger.c.user_id, ledger.c.channel_id, ledger.c.thread_ts)
-            .where(*received_in_sql(ledger))
-            .distinct()
-            .subquery()
-        )
+        start = _start_of(period, ledger.c.day, dialect)
         found.extend(
             (period.value, first_day, user_id, pairs)
             for user_id, first_day, pairs in session.execute(
-                select(distinct.c.counterpart, distinct.c.start, func.count()).group_by(
-                    distinct.c.counterpart, distinct.c.start
-                )
+                select(ledger.c.counterpart, start, func.count(distinct(pair)))
+                .where(*received_in_sql(ledger))
+                .group_by(ledger.c.counterpart, start)
             )
         )
     return found
@@ -459,6 +458,14 @@ def _contributions(
     by_kind = {_KIND_OF_COLUMN[column]: n for column, n in zip(columns, counts, strict=True)}
     sums = {COUNT_COLUMNS[kind]: n for kind, n in by_kind.items()} | group_sums(family, by_kind, unknown=unknown)
     return tuple((COUNTERS.index(name), value) for name, value in sums.items() if value)
+
+
+def _joined(*columns: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The columns as one string that tells them apart: each but the last prefixed by its length, as `4:abcd`."""
+    joined: ColumnElement[Any] = columns[-1]
+    for column in reversed(columns[:-1]):
+        joined = cast(func.length(column), String) + literal_column("':'", String) + column + joined
+    return joined
 
 
 def _sql(literal: str) -> ColumnElement[Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -9,8 +11,10 @@ from hypothesis import strategies as st
 from bot.coach.kinds import Platform
 from bot.coach.urls import (
     _PLATFORM_HOSTS,
+    _TRACKING_PARAMS,
     MAX_URL_LENGTH,
     InvalidURL,
+    _kept_query,
     counterpart_of,
     is_slack_internal,
     platform_of,
@@ -113,8 +117,24 @@ def test_validate_url_either_returns_a_safe_url_or_refuses(raw: str) -> None:
 
 
 SCHEMES = ("https://", "http://", "HTTPS://", "mailto:", "<", ">", "|")
-HOSTS = ("www.", "m.", "x.com", "twitter.com", "blog.example.com", "slack.com", "[::1]", "user@", ".")
-REST = (":443", ":8080", ":x", "/@ana", "/ana/status/1", "/", "?utm_source=a&id=2", "&fbclid=1", "#top", "é", " ", "\t")
+HOSTS = (
+    "www.",
+    "m.",
+    "mobile.",
+    "x.com",
+    "X.Com",
+    "twitter.com",
+    "blog.example.com",
+    "slack.com",
+    "[::1]",
+    "user@",
+    ".",
+)
+REST = (
+    *(":443", ":80", ":8080", ":x", "/@ana", "/@ana@mastodon.social", "/ana/status/1", "/", "//", "é", " ", "\t"),
+    *("?utm_source=a&id=2", "&fbclid=1", "#top", "?v=abc", "?a", "?a=b=c", "&&", "?=x", "?UTM_Medium=z", "?q=a+b"),
+    *("%41", "%zz", ";x", "=", "~", "\x7f", "\u3000"),
+)
 PIECES = SCHEMES + HOSTS + REST
 urlish = st.builds("".join, st.lists(st.sampled_from(PIECES), max_size=8)) | st.text(max_size=60)
 
@@ -128,6 +148,17 @@ def test_read_link_is_validate_key_platform_and_internal_at_once(raw: str) -> No
             read_link(raw)
         return
     assert read_link(raw) == (url, url_key(url), platform_of(url), is_slack_internal(url))
+
+
+QUERY_PIECES = ("a", "V", "utm_x", "UTM_Y", "fbclid", "S", "=", "&", "&&", "+", "%20", "%zz", ";", "~", "é", "-._")
+
+
+@given(st.builds("".join, st.lists(st.sampled_from(QUERY_PIECES), max_size=10)) | st.text(max_size=30))
+def test_plain_queries_are_kept_as_parse_qsl_and_urlencode_would_write_them(query: str) -> None:
+    """`_kept_query` skips parsing a query of plain fields: the answer must be the one parsing gives."""
+    fields = parse_qsl(query, keep_blank_values=True)
+    kept = [(k, v) for k, v in fields if not k.lower().startswith("utm_") and k.lower() not in _TRACKING_PARAMS]
+    assert _kept_query(query) == urlencode(kept)
 
 
 def test_no_platform_host_is_a_parent_domain_of_another() -> None:
