@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import shutil
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -216,6 +217,26 @@ def test_however_it_is_read_and_written_an_import_stores_the_same(deps, db) -> N
         assert everything(db) == expected, (separate_reader, in_bulk)
         assert ledger_indexes(db) == LEDGER_INDEXES
         assert progress[-1] == ImportProgress(files_done=19, files_total=19, messages=77)
+
+
+def test_an_export_that_repeats_messages_counts_them_once_however_it_is_written(deps, db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A repeated day file (a hand-merged export) adds nothing, written in bulk or row by row."""
+    export = tmp_path / "export"
+    shutil.copytree(SAMPLE_EXPORT, export)
+    first_day = sorted((export / "marketing").glob("*.json"))[0]
+    shutil.copy(first_day, export / "marketing" / "2026-11-30.json")  # every message of that day, twice
+
+    import_export(deps, export, SAMPLE_TEAM_ID, in_bulk=False)
+    expected = everything(db)
+    with db.session() as session:
+        session.execute(delete(Team))
+    import_export(deps, export, SAMPLE_TEAM_ID, in_bulk=True)
+
+    assert everything(db) == expected
+    with db.session() as session:
+        session.execute(delete(Team))
+    import_export(deps, SAMPLE_EXPORT, SAMPLE_TEAM_ID, in_bulk=False)
+    assert everything(db) == expected  # the repeated day added nothing
 
 
 def test_a_big_import_into_a_team_with_history_adds_to_its_standings(deps, db, tmp_path) -> None:  # type: ignore[no-untyped-def]
