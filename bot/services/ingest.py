@@ -496,11 +496,11 @@ def _ts_seconds(ts: object) -> float:
 
 def oldest_first(messages: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Sort by ts so a thread's parent precedes its replies; unreadable timestamps go first (and count nothing)."""
-    messages = list(messages)
+    listed = list(messages)
     try:  # every message with a readable ts, as nearly always: the same order, sooner
-        return sorted(messages, key=lambda message: float(message["ts"]))
+        return sorted(listed, key=lambda message: float(message["ts"]))
     except (KeyError, TypeError, ValueError):
-        return sorted(messages, key=lambda message: _ts_seconds(message.get("ts")))
+        return sorted(listed, key=lambda message: _ts_seconds(message.get("ts")))
 
 
 def reaction_likes(
