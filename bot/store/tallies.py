@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from bot.coach.kinds import GIVEN_KINDS, Kind, Source
+from bot.coach.kinds import Kind
 from bot.coach.periods import Period, PeriodName
 from bot.coach.scoring import Tally
 from bot.coach.totals import COUNTERS, RECEIVED_COLUMN, MemberTotals
 from bot.store.models import Activity, Member, RollupTotals
-from bot.store.rollups import ALL_START, period_end, received_in_sql
+from bot.store.rollups import ALL_START, distinct_pairs, period_end, received_in_sql
 
 _TOTALS = RollupTotals.__table__
 _RECEIVED_INDEX = COUNTERS.index(RECEIVED_COLUMN)
@@ -66,13 +66,13 @@ def _received_from(
     session: Session, team_id: str, period: PeriodName, start: date, givers: Collection[str]
 ) -> dict[str, int]:
     """Received pairs that `givers` gave in the period, per receiver, from their ledger rows (opt-outs are few)."""
-    pairs = select(Activity.counterpart, Activity.user_id, Activity.channel_id, Activity.thread_ts).where(
-        Activity.team_id == team_id, Activity.user_id.in_(list(givers)), *received_in_sql(Activity.__table__)
+    ledger = Activity.__table__
+    pairs = select(ledger.c.counterpart, distinct_pairs(ledger)).where(
+        ledger.c.team_id == team_id, ledger.c.user_id.in_(list(givers)), *received_in_sql(ledger)
     )
     if period is not PeriodName.ALL:
-        pairs = pairs.where(Activity.day >= start, Activity.day < period_end(period, start))
-    found = pairs.distinct().subquery()
-    rows = session.execute(select(found.c.counterpart, func.count()).group_by(found.c.counterpart))
+        pairs = pairs.where(ledger.c.day >= start, ledger.c.day < period_end(period, start))
+    rows = session.execute(pairs.group_by(ledger.c.counterpart))
     return {user_id: n for user_id, n in rows}
 
 
@@ -123,21 +123,14 @@ def member_received(
 
     The same pairs the rollups count (`bot.store.rollups.is_received`), not counting what `opted_out` gave.
     """
-    pairs = (
-        select(Activity.user_id, Activity.channel_id, Activity.thread_ts)
-        .where(
-            Activity.team_id == team_id,
-            Activity.counterpart == user_id,
-            Activity.occurred_at >= start,
-            Activity.occurred_at <= until,
-            Activity.user_id != user_id,
-            Activity.source == Source.SLACK.value,
-            Activity.kind.in_([kind.value for kind in GIVEN_KINDS]),
-            Activity.channel_id.is_not(None),
-            Activity.thread_ts.is_not(None),
-        )
-        .distinct()
+    ledger = Activity.__table__
+    pairs = select(distinct_pairs(ledger)).where(
+        ledger.c.team_id == team_id,
+        ledger.c.counterpart == user_id,
+        ledger.c.occurred_at >= start,
+        ledger.c.occurred_at <= until,
+        *received_in_sql(ledger),
     )
     if opted_out:
-        pairs = pairs.where(Activity.user_id.not_in(list(opted_out)))
-    return session.scalar(select(func.count()).select_from(pairs.subquery())) or 0
+        pairs = pairs.where(ledger.c.user_id.not_in(list(opted_out)))
+    return session.scalar(pairs) or 0
