@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +13,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import normalize_database_url
@@ -22,12 +24,27 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
+BUSY_TIMEOUT_MS = 5000
+# A transaction that writes this much is faster through a rollback journal than through WAL (SQLite's own advice
+# says past about 100 MB): WAL writes every page twice, to the log and then, at commit, into the database.
+LARGE_TRANSACTION_BYTES = 100_000_000
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """WAL lets readers (the web process) run beside the clock's writes; SQLite leaves FKs off by default."""
+    """WAL lets readers (the web process) run beside the clock's writes; SQLite leaves FKs off by default.
+
+    While an import holds the database in a rollback journal (`Database.bulk_session`) WAL cannot be set: the
+    connection opens anyway, waits for the import like any reader, and finds the database in WAL after it.
+    """
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError as error:
+        if "locked" not in str(error):
+            raise
+        log.warning("the SQLite database is locked (an import?): opened without setting WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -65,6 +82,38 @@ class Database:
         with self._sessions() as session, session.begin():
             yield session
 
+    @contextmanager
+    def bulk_session(self, *, expected_bytes: int = 0) -> Iterator[Session]:
+        """A unit of work for one large write, such as an import: `session`, without the statement cache.
+
+        When it should write about LARGE_TRANSACTION_BYTES or more and no other connection has the SQLite file
+        open, it goes through a rollback journal rather than WAL, with `synchronous=FULL` (which keeps a
+        rollback journal safe from corruption at a power cut). The database is back in WAL when the block ends,
+        however it ends; a crash half-way leaves a journal that the next connection rolls back. Whether the file
+        is free is asked without waiting: a running bot keeps it in WAL, and the write goes through WAL as before.
+        """
+        journal = self.dialect == "sqlite" and expected_bytes >= LARGE_TRANSACTION_BYTES
+        switched = False
+        try:
+            with self._sessions() as session, session.begin():
+                # Bulk statements cost more to cache than to compile, and a cache full of them grows memory
+                # with the write: this transaction compiles without the cache.
+                connection = session.connection(execution_options={"compiled_cache": None})
+                if journal:
+                    switched = _rollback_journal_if_alone(connection)
+                yield session
+        finally:
+            if switched:
+                self._back_to_wal()
+
+    def _back_to_wal(self) -> None:
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+                connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+        except OperationalError:  # another process holds it now: its own connect sets WAL again
+            log.warning("could not set the SQLite database back to WAL after an import", exc_info=True)
+
     def ping(self) -> bool:
         """Answer whether the database answers a trivial query (for /healthz)."""
         try:
@@ -77,6 +126,25 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _rollback_journal_if_alone(connection: Connection) -> bool:
+    """Leave WAL for a rollback journal if no other connection has the database open; return whether it did.
+
+    SQLite refuses to leave WAL while anyone else has the file open ("database is locked"): tried once, not waited
+    for. Must run before the transaction's first statement.
+    """
+    connection.exec_driver_sql("PRAGMA busy_timeout=0")
+    try:
+        mode = connection.exec_driver_sql("PRAGMA journal_mode=DELETE").scalar()
+    except OperationalError:
+        mode = "wal"
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    if mode != "delete":
+        return False
+    connection.exec_driver_sql("PRAGMA synchronous=FULL")
+    return True
 
 
 def alembic_config(url: str) -> Config:
