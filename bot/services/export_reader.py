@@ -17,7 +17,7 @@ import multiprocessing
 import queue
 import signal
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -29,7 +29,7 @@ from bot.coach.kinds import Kind, Source
 from bot.coach.messages import ChannelContext, LedgerEntry, ParentMessage, entries_for_message
 from bot.services.export_archive import ExportArchive, ExportChannel, ExportError
 from bot.services.ingest import ThreadMemory, oldest_first, reaction_likes
-from bot.store.ledger import ACTIVITY_COLUMNS, activity_values, row_encoder
+from bot.store.ledger import ACTIVITY_COLUMNS, BulkRows
 
 # Day files a reader may get ahead of the writer: enough to keep everyone busy, few enough to keep memory flat.
 QUEUE_DEPTH = 16
@@ -54,7 +54,7 @@ class ReadingPlan:
     bot_user_id: str | None
     bots: frozenset[str]
     opted_out: frozenset[str]
-    driver: str | None  # encode rows for this database driver (`ledger.row_encoder`); None leaves plain values
+    driver: str | None  # encode rows for this database driver (`ledger.BulkRows`); None leaves plain values
 
 
 class Reply(NamedTuple):
@@ -88,7 +88,7 @@ class _DayReader:
     def __init__(self, plan: ReadingPlan) -> None:
         self._plan = plan
         self._zone = ZoneInfo(plan.timezone)
-        self._encode: Callable[[Sequence[Any]], tuple[Any, ...]] = row_encoder(plan.driver) if plan.driver else tuple
+        self._rows = BulkRows(plan.driver, plan.team_id, Source.SLACK.value, self._zone, plan.now)
         self._channel: ExportChannel | None = None
         self._context = ChannelContext("", False, plan.bot_user_id)
         self._threads = ThreadMemory()
@@ -151,27 +151,19 @@ class _DayReader:
         return likes
 
     def _row(self, entry: LedgerEntry) -> tuple[Any, ...]:
-        plan = self._plan
-        return self._encode(
-            activity_values(
-                plan.team_id,
-                entry.user_id,
-                entry.kind.value,
-                Source.SLACK.value,
-                entry.occurred_at,
-                self._zone,
-                entry.source_key,
-                entry.platform.value,
-                plan.now,
-                entry.counterpart,
-                entry.url,
-                entry.url_key,
-                None,
-                entry.channel_id,
-                entry.message_ts,
-                entry.thread_ts,
-                entry.private,
-            )
+        return self._rows.row(
+            entry.user_id,
+            entry.kind.value,
+            entry.occurred_at,
+            entry.source_key,
+            entry.platform.value,
+            entry.counterpart,
+            entry.url,
+            entry.url_key,
+            entry.channel_id,
+            entry.message_ts,
+            entry.thread_ts,
+            entry.private,
         )
 
 

@@ -11,7 +11,7 @@ import functools
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -166,13 +166,8 @@ def row_encoder(driver: str) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
     Bulk inserts hand rows straight to the driver's executemany; encoding them (dates as text on SQLite,
     UTC for datetimes) can then happen anywhere, for example in the process that reads an export.
     """
-    dialect = URL.create(driver).get_dialect()()
-    table = Activity.__table__
-    processors = [
-        (index, processor)
-        for index, name in enumerate(ACTIVITY_COLUMNS)
-        if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
-    ]
+    by_column = _bind_processors(driver)
+    processors = [(index, by_column[name]) for index, name in enumerate(ACTIVITY_COLUMNS) if name in by_column]
 
     last: list[tuple[Any, Any]] = [(_NOTHING, None)] * len(processors)
 
@@ -191,6 +186,105 @@ def row_encoder(driver: str) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
 
 
 _NOTHING = object()
+
+
+def _bind_processors(driver: str) -> dict[str, Callable[[Any], Any]]:
+    """The ledger's columns that SQLAlchemy encodes for this driver, with the function that does it."""
+    dialect = URL.create(driver).get_dialect()()
+    table = Activity.__table__
+    return {
+        name: processor
+        for name in ACTIVITY_COLUMNS
+        if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    }
+
+
+# The columns BulkRows encodes, once per value: the instant, with its local day and hour, privacy, and what a
+# whole write shares. The others go to the driver as they are.
+_ENCODED_ONCE = frozenset({"team_id", "source", "occurred_at", "day", "hour", "is_private", "created_at", "note"})
+
+
+def _unchanged(value: Any) -> Any:
+    return value
+
+
+def _sqlite_instant(value: datetime) -> str:
+    """A UTCDateTime as SQLAlchemy stores it on SQLite (UTC, always with microseconds), in a quarter of the time."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+# Faster equivalents of SQLAlchemy's encodings, used only where they give the same on the probes below.
+_FASTER = {"occurred_at": _sqlite_instant, "day": date.isoformat}
+_PROBES = {
+    "occurred_at": (
+        datetime(2024, 1, 1, tzinfo=UTC),
+        datetime(2026, 3, 29, 3, 30, 5, 120, tzinfo=ZoneInfo("Europe/Berlin")),
+    ),
+    "day": (date(2024, 1, 1), date(2026, 12, 31)),
+}
+
+
+def _encodings(driver: str | None) -> dict[str, Callable[[Any], Any]]:
+    """How to encode each ledger column for the driver, as SQLAlchemy would (unchanged when it would not)."""
+    processors = _bind_processors(driver) if driver else {}
+    encodings: dict[str, Callable[[Any], Any]] = {}
+    for name in ACTIVITY_COLUMNS:
+        processor = processors.get(name, _unchanged)
+        faster = _FASTER.get(name)
+        if faster is not None and all(faster(probe) == processor(probe) for probe in _PROBES[name]):
+            processor = faster
+        encodings[name] = processor
+    return encodings
+
+
+class BulkRows:
+    """Encoded ledger rows for a bulk write, equal to `row_encoder(driver)(activity_values(...))`, built cheaply.
+
+    The rows of one message share their instant (so its local day and hour), a channel's share their privacy,
+    and a whole write its team, source and creation time: each of those is encoded once per value, where
+    encoding each row's values in turn was a quarter of an export reader's work. `driver` None leaves values
+    as they are. A test holds `row` to `activity_values` and `row_encoder`, for SQLite's and PostgreSQL's drivers.
+    """
+
+    def __init__(self, driver: str | None, team_id: str, source: str, zone: ZoneInfo, created_at: datetime) -> None:
+        if driver and (unhandled := _bind_processors(driver).keys() - _ENCODED_ONCE):
+            raise ValueError(f"BulkRows would pass {sorted(unhandled)} unencoded to {driver}")
+        encoded = _encodings(driver)
+        self._zone = zone
+        self._team_id = encoded["team_id"](team_id)
+        self._source = encoded["source"](source)
+        self._created_at = encoded["created_at"](created_at)
+        self._note = encoded["note"](None)
+        self._private = {False: encoded["is_private"](False), True: encoded["is_private"](True)}
+        self._instant_of, self._day_of = encoded["occurred_at"], encoded["day"]
+        self._instant: datetime | None = None
+        self._when: tuple[Any, Any, int] = (None, None, 0)
+
+    def row(
+        self,
+        user_id: str,
+        kind: str,
+        occurred_at: datetime,
+        source_key: str,
+        platform: str,
+        counterpart: str,
+        url: str | None,
+        url_key: str | None,
+        channel_id: str | None,
+        message_ts: str | None,
+        thread_ts: str | None,
+        is_private: bool,
+    ) -> tuple[Any, ...]:
+        """One row in ACTIVITY_COLUMNS order (`note` empty: bulk writes come from Slack)."""
+        if occurred_at != self._instant:
+            local = occurred_at.astimezone(self._zone)
+            self._instant = occurred_at
+            self._when = (self._instant_of(occurred_at), self._day_of(local.date()), local.hour)
+        instant, day, hour = self._when
+        return (
+            self._team_id, user_id, kind, self._source, instant, day, hour, counterpart, url, url_key, platform,
+            self._note, channel_id, message_ts, thread_ts, self._private[is_private], source_key, self._created_at,
+        )  # fmt: skip
 
 
 @functools.cache
