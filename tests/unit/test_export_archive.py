@@ -5,14 +5,20 @@ from __future__ import annotations
 import json
 import zipfile
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import bot
 from bot.coach.kinds import Kind
 from bot.coach.messages import ChannelContext, LedgerEntry, ParentMessage, entries_for_message, entry_for_reaction
-from bot.services.export_archive import ExportArchive, ExportChannel, ExportError, ExportUser
+from bot.services import export_archive
+from bot.services.export_archive import DayFileMessage, ExportArchive, ExportChannel, ExportError, ExportUser
+from bot.services.export_reader import ReadingPlan, read_day_files
 
 SAMPLE = Path(bot.__file__).parent / "data" / "sample_export"
 MALFORMED = Path(__file__).parents[1] / "fixtures" / "export_malformed"
@@ -85,7 +91,8 @@ def test_a_day_file_is_slacks_own_messages():
     first = messages[0]
     assert first["user"] == LEO and first["reply_count"] == 2 and first["thread_ts"] == first["ts"]
     assert first["reactions"] == [{"name": "eyes", "users": [SAM], "count": 1}]
-    assert messages[1]["thread_ts"] == first["ts"] and messages[1]["parent_user_id"] == LEO
+    assert messages[1]["thread_ts"] == first["ts"]
+    assert "parent_user_id" not in messages[1]  # in the file, never decoded: no rule reads it (DayFileMessage)
     assert [m["ts"] for m in messages] == sorted(m["ts"] for m in messages)
 
 
@@ -294,3 +301,82 @@ def test_a_large_export_is_read_day_by_day_in_order(tmp_path):
                 seen.extend((channel.name, float(m["ts"])) for m in day)
         assert len(seen) == 5000
         assert seen == sorted(seen)
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+class RecordingMessage(dict):
+    """A message that notes every field the rules ask it for, present or not."""
+
+    asked: ClassVar[set[str]] = set()
+
+    def get(self, key, default=None):  # type: ignore[no-untyped-def, override]
+        RecordingMessage.asked.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key):  # type: ignore[no-untyped-def]
+        RecordingMessage.asked.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key) -> bool:  # type: ignore[no-untyped-def]
+        RecordingMessage.asked.add(key)
+        return super().__contains__(key)
+
+
+def test_the_rules_read_no_field_of_a_message_that_day_files_leave_undecoded(monkeypatch):
+    """If a rule starts reading another field, it must be added to DayFileMessage, or imports would never see it."""
+    with ExportArchive(SAMPLE) as archive:
+        day_files = tuple(archive.day_files())
+    whole = export_archive._parse_json
+    monkeypatch.setattr(
+        export_archive, "_parse_day_file", lambda data: [RecordingMessage(message) for message in whole(data)]
+    )
+    RecordingMessage.asked = set()
+    plan = ReadingPlan(
+        SAMPLE, day_files, "T0READ001", "UTC", datetime(2026, 11, 23, tzinfo=UTC), None, frozenset(), frozenset(), None
+    )
+
+    rows = [row for day in read_day_files(plan) for row in day.rows]
+
+    assert rows  # the sample has links, replies of both kinds, reactions, bots and joins: every rule ran
+    assert RecordingMessage.asked <= set(DayFileMessage.__annotations__)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.dictionaries(
+            st.sampled_from([*DayFileMessage.__annotations__, "user_profile", "team", "type"]), json_values
+        ),
+        max_size=5,
+    )
+)
+def test_a_day_file_decodes_to_its_messages_without_the_fields_no_rule_reads(messages):
+    data = json.dumps(messages).encode()
+
+    assert export_archive._parse_day_file(data) == [
+        {key: value for key, value in message.items() if key in DayFileMessage.__annotations__} for message in messages
+    ]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"\xef\xbb\xbf[]", b"[1]", b'{"a": 1}', b'[{"ts": NaN}]', b'[{"ts": "a\\ud800b"}]', b"[] x", b'[{"ts": "\xff"}]'],
+)
+def test_what_msgspec_refuses_is_parsed_or_refused_as_before(data):
+    try:
+        before = export_archive._parse_json(data)
+    except ValueError as error:  # json.JSONDecodeError and UnicodeDecodeError alike
+        with pytest.raises(type(error)):
+            export_archive._parse_day_file(data)
+    else:
+        assert export_archive._parse_day_file(data) == before
