@@ -221,6 +221,8 @@ class ExportArchive:
             raise ExportError(f"{name}: bad JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
         except UnicodeDecodeError as exc:
             raise ExportError(f"{name}: not UTF-8 text") from exc
+        except RecursionError as exc:  # Slack nests blocks a few levels deep, never hundreds
+            raise ExportError(f"{name}: JSON nested too deeply to be a Slack export") from exc
         if not isinstance(parsed, list):
             raise ExportError(f"{name} should hold a JSON list, not {type(parsed).__name__}")
         for index, item in enumerate(parsed):

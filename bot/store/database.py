@@ -85,11 +85,12 @@ class Database:
     def bulk_session(self, *, expected_bytes: int = 0) -> Iterator[Session]:
         """A unit of work for one large write, such as an import: `session`, without the statement cache.
 
-        When it should write about LARGE_TRANSACTION_BYTES or more and no other connection has the SQLite file
-        open, it goes through a rollback journal rather than WAL, with `synchronous=FULL` (which keeps a
-        rollback journal safe from corruption at a power cut). The database is back in WAL when the block ends,
-        however it ends; a crash half-way leaves a journal that the next connection rolls back. Whether the file
-        is free is asked without waiting: a running bot keeps it in WAL, and the write goes through WAL as before.
+        When it should write about LARGE_TRANSACTION_BYTES or more and no other connection is using the SQLite
+        file (one that has read it holds its log open), it goes through a rollback journal rather than WAL, with
+        `synchronous=FULL` (which keeps a rollback journal safe from corruption at a power cut). The database is
+        back in WAL when the block ends, however it ends; a crash half-way leaves a journal that the next
+        connection rolls back. Whether the file is free is asked without waiting: a running bot keeps it in WAL,
+        and the write goes through WAL as before.
         """
         journal = self.dialect == "sqlite" and expected_bytes >= LARGE_TRANSACTION_BYTES
         switched = False
@@ -128,10 +129,10 @@ class Database:
 
 
 def _rollback_journal_if_alone(connection: Connection) -> bool:
-    """Leave WAL for a rollback journal if no other connection has the database open; return whether it did.
+    """Leave WAL for a rollback journal if no other connection is using the database; return whether it did.
 
-    SQLite refuses to leave WAL while anyone else has the file open ("database is locked"): tried once, not waited
-    for. Must run before the transaction's first statement.
+    SQLite refuses to leave WAL while another connection holds the log open, as any that has read the file does
+    ("database is locked"): tried once, not waited for. Must run before the transaction's first statement.
     """
     connection.exec_driver_sql("PRAGMA busy_timeout=0")
     try:

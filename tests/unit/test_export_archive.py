@@ -199,6 +199,18 @@ def minimal_export(root: Path) -> Path:
         (lambda root: write_json(root / "social" / "2026-11-21.json", {"ts": "1"}), r"2026-11-21\.json should hold"),
         (lambda root: write_json(root / "social" / "2026-11-21.json", [[]]), r"2026-11-21\.json: item 0 should be"),
         (lambda root: (root / "social" / "2026-11-21.json").write_bytes(b"\xff\xfe["), r"2026-11-21\.json"),
+        (
+            lambda root: (root / "social" / "2026-11-21.json").write_bytes(
+                b'[{"blocks": ' + b"[" * 5000 + b"]" * 5000 + b"}]"
+            ),
+            r"2026-11-21\.json: JSON nested too deeply",
+        ),
+        (
+            lambda root: (root / "users.json").write_bytes(
+                b'[{"id": "U1", "profile": ' + b"[" * 5000 + b"]" * 5000 + b"}]"
+            ),
+            r"users\.json: JSON nested too deeply",
+        ),
     ],
 )
 def test_malformed_archives_are_refused_with_the_file_named(tmp_path, break_it, message):
