@@ -147,7 +147,7 @@ def _rollback_journal_if_alone(connection: Connection) -> bool:
     return True
 
 
-# Alembic is imported where it is used: it brings Mako and Pygments along (a sixth of a second), and the
+# Alembic is imported where it is used: it brings Mako and Pygments along (a third of a second), and the
 # processes that read an export import this module without ever migrating.
 
 
