@@ -87,8 +87,7 @@ class _DayReader:
 
     def __init__(self, plan: ReadingPlan) -> None:
         self._plan = plan
-        self._zone = ZoneInfo(plan.timezone)
-        self._rows = BulkRows(plan.driver, plan.team_id, Source.SLACK.value, self._zone, plan.now)
+        self._rows = BulkRows(plan.driver, plan.team_id, Source.SLACK.value, ZoneInfo(plan.timezone), plan.now)
         self._channel: ExportChannel | None = None
         self._context = ChannelContext("", False, plan.bot_user_id)
         self._threads = ThreadMemory()

@@ -155,7 +155,7 @@ def delete_activity_ids(session: Session, team_id: str, ids: Iterable[int]) -> i
 
 
 def driver_name(session: Session) -> str:
-    """The database driver as `row_encoder` takes it (a name, so another process can build its own)."""
+    """The database driver as `BulkRows` and `row_encoder` take it (a name, so another process can build its own)."""
     dialect = session.get_bind().dialect
     return f"{dialect.name}+{dialect.driver}"
 
@@ -163,29 +163,20 @@ def driver_name(session: Session) -> str:
 def row_encoder(driver: str) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
     """Turn a row of ACTIVITY_COLUMNS values into what the driver is given for them, as SQLAlchemy would bind it.
 
-    Bulk inserts hand rows straight to the driver's executemany; encoding them (dates as text on SQLite,
-    UTC for datetimes) can then happen anywhere, for example in the process that reads an export.
+    Bulk inserts hand rows straight to the driver's executemany, so rows are encoded before they get there
+    (dates as text on SQLite, UTC for datetimes). This is the plain way, a row at a time: `BulkRows`, which the
+    export readers use, must give the same.
     """
     by_column = _bind_processors(driver)
     processors = [(index, by_column[name]) for index, name in enumerate(ACTIVITY_COLUMNS) if name in by_column]
 
-    last: list[tuple[Any, Any]] = [(_NOTHING, None)] * len(processors)
-
     def encode(row: Sequence[Any]) -> tuple[Any, ...]:
         values = list(row)
-        for slot, (index, processor) in enumerate(processors):
-            value = values[index]
-            seen, encoded = last[slot]
-            if value != seen:  # neighbouring rows mostly share their day, creation time, privacy
-                encoded = processor(value)
-                last[slot] = (value, encoded)
-            values[index] = encoded
+        for index, processor in processors:
+            values[index] = processor(values[index])
         return tuple(values)
 
     return encode
-
-
-_NOTHING = object()
 
 
 def _bind_processors(driver: str) -> dict[str, Callable[[Any], Any]]:
@@ -338,7 +329,7 @@ def index_rebuild_is_cheaper(table_rows: int, new_rows: int) -> bool:
 class BulkLedger:
     """One team's ledger rows written in bulk, in one transaction, with its rollups rebuilt once at the end.
 
-    `insert` hands encoded rows (see `row_encoder`) straight to the driver's executemany and keeps no
+    `insert` hands encoded rows (see `BulkRows`) straight to the driver's executemany and keeps no
     rollups; `finish` rebuilds the team's, set-based (`rebuild_rollups`), and must be called before the
     transaction commits. Cheaper than `insert_activities` when the rows are many next to the team's ledger.
 
