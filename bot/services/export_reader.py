@@ -29,15 +29,16 @@ from bot.coach.kinds import Kind, Source
 from bot.coach.messages import ChannelContext, LedgerEntry, ParentMessage, entries_for_message
 from bot.services.export_archive import ExportArchive, ExportChannel, ExportError
 from bot.services.ingest import ThreadMemory, oldest_first, reaction_likes
-from bot.store.ledger import ACTIVITY_COLUMNS, BulkRows
+from bot.store.ledger import BULK_COLUMNS, BulkRows
 
 # Day files a reader may get ahead of the writer: enough to keep everyone busy, few enough to keep memory flat.
 QUEUE_DEPTH = 16
 # How long the writer waits for the next day file before checking that the readers are still alive.
 _POLL_SECONDS = 1.0
-COUNTERPART = ACTIVITY_COLUMNS.index("counterpart")
-USER = ACTIVITY_COLUMNS.index("user_id")
-CHANNEL = ACTIVITY_COLUMNS.index("channel_id")
+# Where a row (`BulkRows.row`) holds these: the same whether the values a whole write shares are in it or not.
+COUNTERPART = BULK_COLUMNS.index("counterpart")
+USER = BULK_COLUMNS.index("user_id")
+CHANNEL = BULK_COLUMNS.index("channel_id")
 # Stands in for a thread parent only the store knows: a reply to it is a row whose counterpart is to be placed.
 _UNPLACED = ""
 
@@ -55,6 +56,10 @@ class ReadingPlan:
     bots: frozenset[str]
     opted_out: frozenset[str]
     driver: str | None  # encode rows for this database driver (`ledger.BulkRows`); None leaves plain values
+
+    def row_builder(self) -> BulkRows:
+        """What builds the plan's rows: the readers' and the writer's agree on the rows' columns."""
+        return BulkRows(self.driver, self.team_id, Source.SLACK.value, ZoneInfo(self.timezone), self.now)
 
 
 class Reply(NamedTuple):
@@ -87,7 +92,7 @@ class _DayReader:
 
     def __init__(self, plan: ReadingPlan) -> None:
         self._plan = plan
-        self._rows = BulkRows(plan.driver, plan.team_id, Source.SLACK.value, ZoneInfo(plan.timezone), plan.now)
+        self._rows = plan.row_builder()
         self._channel: ExportChannel | None = None
         self._context = ChannelContext("", False, plan.bot_user_id)
         self._threads = ThreadMemory()
@@ -182,13 +187,16 @@ class _Finished(NamedTuple):
     crash: str | None = None  # anything else, with its traceback
 
 
-def _serve(plan: ReadingPlan, out: Any) -> None:
-    """The reading process: day files into the queue, then how it ended."""
+def _serve(plans: Any, out: Any) -> None:
+    """The reading process: waits for its plan, puts its day files into the queue, then how it ended."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the importing process's to handle: it stops us
     # Parsed JSON is millions of short-lived objects without cycles, freed as each day file is done: the
     # cyclic collector has nothing to find, so it runs rarely and never walks the modules loaded so far.
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
+    plan = plans.get()
+    if plan is None:  # fewer channels than readers: nothing for this one
+        return
     try:
         for day in read_day_files(plan):
             out.put(day)
@@ -215,32 +223,40 @@ def split_by_channel(plan: ReadingPlan, parts: int) -> list[ReadingPlan]:
     return [replace(plan, day_files=tuple(share)) for share in shares]
 
 
-@contextmanager
-def read_in_other_processes(plan: ReadingPlan, processes: int) -> Iterator[Iterator[DayRows]]:
-    """The plan's day files read by `processes` reading processes, channels split between them.
+class ReadingProcesses:
+    """Reading processes, started before the plan they will read is known.
 
-    Yields every day file's rows as they come: each channel's in order, channels interleaved. Leaving the
-    block stops the readers, whatever happened. The queue holds at most QUEUE_DEPTH day files per reader,
-    so a slow writer pauses the readers instead of buffering the export in memory. The processes are
-    spawned, not forked: they start clean, without the parent's database connections or threads.
+    Starting one takes a third of a second (a fresh interpreter importing the rules); the importing process
+    spends about as long getting the database ready, so it starts them first and hands them the plan when it
+    has one (`read`). The processes are spawned, not forked: they start clean, without the parent's database
+    connections or threads. `close` stops them, whatever happened.
     """
-    context = multiprocessing.get_context("spawn")
-    plans = split_by_channel(plan, processes)
-    days: Any = context.Queue(maxsize=QUEUE_DEPTH * len(plans))
-    readers = [
-        context.Process(target=_serve, args=(part, days), name=f"export-reader-{n}", daemon=True)
-        for n, part in enumerate(plans, start=1)
-    ]
-    for reader in readers:
-        reader.start()
 
-    def received() -> Iterator[DayRows]:
-        running = len(readers)
+    def __init__(self, processes: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        # At most QUEUE_DEPTH day files per reader: a slow writer pauses the readers instead of buffering the export.
+        self._days: Any = context.Queue(maxsize=QUEUE_DEPTH * processes)
+        self._plans = [context.SimpleQueue() for _ in range(processes)]
+        self._readers = [
+            context.Process(target=_serve, args=(plans, self._days), name=f"export-reader-{n}", daemon=True)
+            for n, plans in enumerate(self._plans, start=1)
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    def read(self, plan: ReadingPlan) -> Iterator[DayRows]:
+        """Every day file's rows as they come, channels split between the readers: each channel's in order (once)."""
+        parts = split_by_channel(plan, len(self._readers))
+        for n, plans in enumerate(self._plans):
+            plans.put(parts[n] if n < len(parts) else None)
+        return self._received(len(parts))
+
+    def _received(self, running: int) -> Iterator[DayRows]:
         while running:
             try:
-                item = days.get(timeout=_POLL_SECONDS)
+                item = self._days.get(timeout=_POLL_SECONDS)
             except queue.Empty:
-                stopped = [reader.exitcode for reader in readers if not reader.is_alive()]
+                stopped = [reader.exitcode for reader in self._readers if not reader.is_alive()]
                 if any(code != 0 for code in stopped):
                     raise RuntimeError(f"an export reader stopped unexpectedly (exit codes {stopped})") from None
                 continue
@@ -253,11 +269,21 @@ def read_in_other_processes(plan: ReadingPlan, processes: int) -> Iterator[Itera
             else:
                 running -= 1
 
-    try:
-        yield received()
-    finally:
-        for reader in readers:
+    def close(self) -> None:
+        for reader in self._readers:
             if reader.is_alive():
                 reader.terminate()
             reader.join()
-        days.close()
+        self._days.close()
+        for plans in self._plans:
+            plans.close()
+
+
+@contextmanager
+def reading_processes(processes: int) -> Iterator[ReadingProcesses]:
+    """`processes` reading processes, started now and stopped when the block is left."""
+    readers = ReadingProcesses(processes)
+    try:
+        yield readers
+    finally:
+        readers.close()

@@ -48,15 +48,35 @@ def insert_or_update(
 
 
 def driver_insert_or_ignore_sql(
-    driver: str, table: Table, columns: Sequence[str], conflict_columns: Sequence[str]
+    driver: str,
+    table: Table,
+    columns: Sequence[str],
+    conflict_columns: Sequence[str],
+    *,
+    literals: Mapping[str, str | None] | None = None,
 ) -> str:
     """INSERT ... ON CONFLICT DO NOTHING as the driver takes it: positional parameters, one row, for executemany.
 
     For bulk writers that hand already encoded rows straight to the driver (`Connection.exec_driver_sql`):
-    SQLite prepares it once per executemany, and psycopg pipelines it.
+    SQLite prepares it once per executemany, and psycopg pipelines it. `literals` are columns every row
+    shares, written into the statement (text or NULL only, see `is_sql_literal`) instead of bound per row.
     """
+    literals = literals or {}
+    if not all(map(is_sql_literal, literals.values())):
+        raise ValueError("only text without NUL characters, or None, can be written into the statement")
     marker = "?" if URL.create(driver).get_backend_name() == "sqlite" else "%s"
+    values = [marker] * len(columns) + [_sql_literal(value) for value in literals.values()]
     return (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
+        f"INSERT INTO {table.name} ({', '.join([*columns, *literals])}) VALUES ({', '.join(values)})"
         f" ON CONFLICT ({', '.join(conflict_columns)}) DO NOTHING"
     )
+
+
+def is_sql_literal(value: object) -> bool:
+    """Whether `value` can be written into a statement as a literal: None, or text without a NUL character."""
+    return value is None or (isinstance(value, str) and "\0" not in value)
+
+
+def _sql_literal(value: str | None) -> str:
+    """A standard SQL literal: NULL, or the text in single quotes, each quote in it doubled."""
+    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"

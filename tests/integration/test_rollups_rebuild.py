@@ -7,23 +7,28 @@ database stores it, and the same rollup tables, whatever the rows, redeliveries 
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from bot.store.database import Database
 from bot.store.ledger import (
     ACTIVITY_COLUMNS,
     BulkLedger,
+    BulkRows,
     bulk_is_cheaper,
     delete_activities,
     driver_name,
     insert_activities,
     row_encoder,
 )
-from bot.store.models import Activity
+from bot.store.models import Activity, Team
 from bot.store.rollups import rebuild_rollups
-from tests.integration.test_tallies import TEAM, fresh_team, keys, row_for, snapshot
+from bot.store.upsert import insert_or_ignore
+from tests.integration.test_tallies import NOW, TEAM, TZ, fresh_team, keys, row_for, snapshot
 
 
 def stored_ledger(db: Database) -> list[tuple]:
@@ -114,3 +119,40 @@ def test_bulk_pays_off_for_rows_many_next_to_the_ledger() -> None:
     assert bulk_is_cheaper(ledger_rows=1_000_000, new_rows=1_000_000)
     assert not bulk_is_cheaper(ledger_rows=1_000_000, new_rows=1_000)
     assert not bulk_is_cheaper(ledger_rows=0, new_rows=0)
+
+
+def test_rows_whose_shared_values_the_statement_writes_in_store_what_insert_activities_stores(db: Database) -> None:
+    """On SQLite `BulkRows` leaves the team, source, note and creation time out of each row and the INSERT
+    writes them in as literals: stored, they must be what binding them gives, a quote in the team id included."""
+    team = "T0'QUOTE1"
+    zone = ZoneInfo(TZ)
+    given = [row_for(key) | {"team_id": team, "source": "slack", "note": None} for key in range(30)]
+    with db.session() as session:
+        session.execute(delete(Team).where(Team.id == team))
+        insert_or_ignore(session, Team, [{"id": team, "settings": {"timezone": TZ}, "created_at": NOW}], ["id"])
+        insert_activities(session, given)
+        expected = stored_rows(session, team)
+        session.execute(delete(Activity).where(Activity.team_id == team))
+
+        builder = BulkRows(driver_name(session), team, "slack", zone, NOW)
+        ledger = BulkLedger(session, team, rows_from=builder)
+        rows = [builder.row(*(row[name] for name in BULK_ROW_ARGUMENTS)) for row in given]
+        assert ledger.insert(rows) == len(given)
+        assert ledger.insert(rows) == 0  # the same rows again are ignored
+        assert stored_rows(session, team) == expected
+        session.execute(delete(Team).where(Team.id == team))
+
+
+# What `BulkRows.row` takes, in order.
+BULK_ROW_ARGUMENTS = (
+    "user_id", "kind", "occurred_at", "source_key", "platform", "counterpart",
+    "url", "url_key", "channel_id", "message_ts", "thread_ts", "is_private",
+)  # fmt: skip
+
+
+def stored_rows(session: Session, team: str) -> list[tuple]:
+    columns = ", ".join(ACTIVITY_COLUMNS)
+    rows = session.connection().exec_driver_sql(
+        f"SELECT {columns} FROM activities WHERE team_id = '{team.replace(chr(39), chr(39) * 2)}' ORDER BY source_key"
+    )
+    return [tuple(row) for row in rows]

@@ -10,7 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.store import ledger
-from bot.store.ledger import ACTIVITY_COLUMNS, BulkRows, activity_values, row_encoder
+from bot.store.ledger import (
+    ACTIVITY_COLUMNS,
+    BULK_COLUMNS,
+    SHARED_COLUMNS,
+    BulkRows,
+    activity_values,
+    row_encoder,
+)
 
 DRIVERS = ("sqlite+pysqlite", "postgresql+psycopg", None)
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Pacific/Chatham")
@@ -38,14 +45,14 @@ rows = st.tuples(
 )
 
 
-def reference(driver: str | None, zone: str, row: tuple) -> tuple:
-    """The row as the export reader built it before BulkRows: activity_values, then the driver's encoder."""
+def reference(driver: str | None, zone: str, row: tuple, team_id: str = "T0TEAM") -> dict[str, object]:
+    """The row as the export reader built it before BulkRows (activity_values, then the driver's encoder), by column."""
     user_id, kind, occurred_at, source_key, platform, counterpart, url, url_key, channel, ts, thread, private = row
     values = activity_values(
-        "T0TEAM", user_id, kind, "slack", occurred_at, ZoneInfo(zone), source_key, platform, CREATED,
+        team_id, user_id, kind, "slack", occurred_at, ZoneInfo(zone), source_key, platform, CREATED,
         counterpart, url, url_key, None, channel, ts, thread, private,
     )  # fmt: skip
-    return row_encoder(driver)(values) if driver else tuple(values)
+    return dict(zip(ACTIVITY_COLUMNS, row_encoder(driver)(values) if driver else values, strict=True))
 
 
 @pytest.mark.parametrize("driver", DRIVERS)
@@ -56,13 +63,30 @@ def test_rows_are_what_activity_values_and_row_encoder_give(driver: str | None, 
     # Rows of one message share their instant: repeat each row's instant on the next one, as a message's likes do.
     shared = [row for first in batch for row in (first, (*first[:3], "other-key", *first[4:]))]
 
-    assert [builder.row(*row) for row in shared] == [reference(driver, zone, row) for row in shared]
+    assert [builder.values(builder.row(*row)) for row in shared] == [reference(driver, zone, row) for row in shared]
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_rows_hold_their_columns_in_bulk_order(driver: str | None) -> None:
+    builder = BulkRows(driver, "T0TEAM", "slack", ZoneInfo("UTC"), CREATED)
+    row = builder.row("U1", "link", CREATED, "k", "x", "", None, None, "C1", "1.0", None, False)
+
+    assert builder.columns == BULK_COLUMNS[: len(row)]
+    # On SQLite the values the whole write shares are written into the statement, not bound on every row.
+    assert len(row) == len(BULK_COLUMNS) - (len(SHARED_COLUMNS) if driver == "sqlite+pysqlite" else 0)
+
+
+def test_a_team_id_that_cannot_be_written_into_the_statement_is_bound_on_every_row() -> None:
+    builder = BulkRows("sqlite+pysqlite", "T0\0TEAM", "slack", ZoneInfo("UTC"), CREATED)
+    row = ("U1", "link", CREATED, "k", "x", "", None, None, "C1", "1.0", None, False)
+
+    assert builder.columns == BULK_COLUMNS
+    assert builder.values(builder.row(*row)) == reference("sqlite+pysqlite", "UTC", row, team_id="T0\0TEAM")
 
 
 def link_at(builder: BulkRows, when: datetime) -> dict[str, object]:
     """A link row built at `when`, by column."""
-    row = builder.row("U1", "link", when, "k", "x", "", None, None, "C1", "1.0", None, False)
-    return dict(zip(ACTIVITY_COLUMNS, row, strict=True))
+    return builder.values(builder.row("U1", "link", when, "k", "x", "", None, None, "C1", "1.0", None, False))
 
 
 def test_a_message_at_midnight_in_the_zone_gets_that_local_day_and_hour() -> None:

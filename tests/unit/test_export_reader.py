@@ -17,15 +17,15 @@ from bot.services.export_reader import (
     USER,
     ReadingPlan,
     read_day_files,
-    read_in_other_processes,
+    reading_processes,
     split_by_channel,
 )
-from bot.store.ledger import ACTIVITY_COLUMNS
+from bot.store.ledger import BULK_COLUMNS, SHARED_COLUMNS
 
 SAMPLE = Path(bot.__file__).parent / "data" / "sample_export"
 MALFORMED = Path(__file__).parents[1] / "fixtures" / "export_malformed"
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-KIND = ACTIVITY_COLUMNS.index("kind")
+KIND = BULK_COLUMNS.index("kind")
 
 
 def plan_for(path: Path, *, driver: str | None = None, opted_out: frozenset[str] = frozenset()) -> ReadingPlan:
@@ -49,13 +49,13 @@ def reply(user: str, text: str, ts: str, thread_ts: str) -> dict:
     return {"type": "message", "user": user, "text": text, "ts": ts, "thread_ts": thread_ts, "parent_user_id": "U1"}
 
 
-def test_rows_come_in_the_ledgers_column_order_with_local_day_and_hour(tmp_path: Path) -> None:
+def test_rows_come_in_bulk_column_order_with_local_day_and_hour(tmp_path: Path) -> None:
     comment = reply("U2", "This is the clearest explanation I have read", "1795478400.000200", LINK["ts"])
     plan = plan_for(export(tmp_path, {"2026-11-23": [comment, LINK]}))
 
     (day,) = read_day_files(plan)
 
-    rows = [dict(zip(ACTIVITY_COLUMNS, row, strict=True)) for row in day.rows]
+    rows = [dict(zip(BULK_COLUMNS, row, strict=True)) for row in day.rows]
     assert [(row["kind"], row["user_id"], row["counterpart"]) for row in rows] == [
         ("link", "U1", ""),
         ("comment", "U2", "U1"),
@@ -98,9 +98,11 @@ def test_rows_for_a_bulk_write_are_encoded_for_the_driver(tmp_path: Path) -> Non
     (plain,) = read_day_files(plan_for(path))
     (encoded,) = read_day_files(plan_for(path, driver="sqlite+pysqlite"))
 
-    occurred, day = ACTIVITY_COLUMNS.index("occurred_at"), ACTIVITY_COLUMNS.index("day")
+    occurred, day = BULK_COLUMNS.index("occurred_at"), BULK_COLUMNS.index("day")
     assert plain.rows[0][occurred] == datetime(2026, 11, 23, 23, 0, 0, 100, tzinfo=UTC)
     assert (encoded.rows[0][occurred], encoded.rows[0][day]) == ("2026-11-23 23:00:00.000100", "2026-11-24")
+    # On SQLite what the whole write shares is written into the INSERT, not into every row.
+    assert len(plain.rows[0]) == len(BULK_COLUMNS) > len(encoded.rows[0]) == len(BULK_COLUMNS) - len(SHARED_COLUMNS)
 
 
 def test_channels_are_split_whole_and_in_order_between_readers() -> None:
@@ -120,32 +122,48 @@ def test_other_processes_read_what_this_one_reads() -> None:
     plan = plan_for(SAMPLE, driver="sqlite+pysqlite")
     here = list(read_day_files(plan))
 
-    with read_in_other_processes(plan, 2) as days:
-        there = list(days)
+    with reading_processes(2) as readers:
+        there = list(readers.read(plan))
 
-    def rows(days: list) -> list:  # type: ignore[type-arg]
-        return sorted(row for day in days for row in day.rows)
-
-    assert rows(there) == rows(here)
+    assert rows_of(there) == rows_of(here)
     assert sum(day.messages for day in there) == sum(day.messages for day in here) == 77
+
+
+def rows_of(days: list) -> list:  # type: ignore[type-arg]
+    return sorted(row for day in days for row in day.rows)
+
+
+def test_readers_left_without_a_channel_stop_and_the_others_read_everything() -> None:
+    plan = plan_for(SAMPLE, driver="sqlite+pysqlite")  # three channels
+
+    with reading_processes(5) as readers:
+        there = list(readers.read(plan))
+
+    assert rows_of(there) == rows_of(list(read_day_files(plan)))
+    assert sum(day.messages for day in there) == 77
+
+
+def test_readers_started_and_never_given_a_plan_are_stopped() -> None:
+    with reading_processes(2) as readers:
+        started = list(readers._readers)
+        assert all(reader.is_alive() for reader in started)
+
+    assert not any(reader.is_alive() for reader in started)
 
 
 def test_a_malformed_day_file_read_elsewhere_is_refused_with_its_name() -> None:
     with (
         pytest.raises(ExportError, match=r"social/2026-11-11\.json: bad JSON"),
-        read_in_other_processes(plan_for(MALFORMED), 2) as days,
+        reading_processes(2) as readers,
     ):
-        list(days)
+        list(readers.read(plan_for(MALFORMED)))
 
 
 def test_a_reader_that_fails_says_why() -> None:
     missing = ExportChannel("C404", "nowhere", is_private=False)
     plan = replace(plan_for(SAMPLE), day_files=((missing, "elsewhere/2026-11-11.json"),))
 
-    with pytest.raises(ExportError, match="is not a day file of #nowhere"), read_in_other_processes(plan, 1) as days:
-        list(days)
-    with (
-        pytest.raises(RuntimeError, match="reader process"),
-        read_in_other_processes(replace(plan_for(SAMPLE), driver="nosuchdatabase"), 1) as days,
-    ):
-        list(days)
+    with pytest.raises(ExportError, match="is not a day file of #nowhere"), reading_processes(1) as readers:
+        list(readers.read(plan))
+    with pytest.raises(RuntimeError, match="reader process"), reading_processes(1) as readers:
+        list(readers.read(replace(plan_for(SAMPLE), driver="nosuchdatabase")))
