@@ -165,26 +165,36 @@ def sqlite_storage(db: Database) -> dict[str, str]:
     return storage
 
 
+def rollup_rows(db: Database) -> dict[str, list[tuple]]:
+    return {table.name: rows_of(db, table) for table in ROLLUP_TABLES}
+
+
+def at_0002_with_ledger(url: str, rows: int) -> Database:
+    """A database at revision 0002 holding `rows` ledger rows of the test team, with their rollups."""
+    migrate(url, "0002")
+    db = Database.from_url(url)
+    fresh_team(db)
+    with db.session() as session:
+        insert_activities(session, [row_for(key) for key in range(rows)])
+    return db
+
+
 def test_rollups_become_without_rowid_on_sqlite_and_keep_every_row_both_ways(fresh_url: str) -> None:
     """On PostgreSQL 0003 changes nothing; on SQLite the rows and the tables' shape are the same either way."""
-    migrate(fresh_url, "0002")
-    db = Database.from_url(fresh_url)
+    db = at_0002_with_ledger(fresh_url, 80)
     try:
-        fresh_team(db)
-        with db.session() as session:
-            insert_activities(session, [row_for(key) for key in range(80)])
-        rows = {table.name: rows_of(db, table) for table in ROLLUP_TABLES}
+        rows = rollup_rows(db)
         assert all(rows.values())
         shapes = shapes_of(db)
 
         migrate(fresh_url)
-        assert {table.name: rows_of(db, table) for table in ROLLUP_TABLES} == rows
+        assert rollup_rows(db) == rows
         assert shapes_of(db) == shapes
         if db.dialect == "sqlite":
             assert sqlite_storage(db) == dict.fromkeys(rows, "WITHOUT ROWID")
 
         command.downgrade(alembic_config(fresh_url), "0002")
-        assert {table.name: rows_of(db, table) for table in ROLLUP_TABLES} == rows
+        assert rollup_rows(db) == rows
         assert shapes_of(db) == shapes
         if db.dialect == "sqlite":
             assert sqlite_storage(db) == dict.fromkeys(rows, "rowid + key index")
@@ -196,12 +206,8 @@ def test_sqlite_upgrade_keeps_rollups_of_a_team_that_is_gone_and_still_cascades(
     """The sqlite3 shell writes with foreign keys off: its orphans must not fail the copy, which runs with them on."""
     path = tmp_path / "orphans.db"
     url = f"sqlite:///{path}"
-    migrate(url, "0002")
-    db = Database.from_url(url)
+    db = at_0002_with_ledger(url, 20)
     try:
-        fresh_team(db)
-        with db.session() as session:
-            insert_activities(session, [row_for(key) for key in range(20)])
         shell = sqlite3.connect(path)
         shell.execute("DELETE FROM teams WHERE id = ?", (TEAM,))  # no cascade: the shell's foreign keys are off
         shell.execute("INSERT INTO teams (id, created_at) VALUES ('T0STAYING1', '2026-11-23 10:00:00')")
@@ -210,10 +216,10 @@ def test_sqlite_upgrade_keeps_rollups_of_a_team_that_is_gone_and_still_cascades(
         )
         shell.commit()
         shell.close()
-        rows = {table.name: rows_of(db, table) for table in ROLLUP_TABLES}
+        rows = rollup_rows(db)
 
         migrate(url)
-        assert {table.name: rows_of(db, table) for table in ROLLUP_TABLES} == rows
+        assert rollup_rows(db) == rows
         assert sqlite_storage(db) == dict.fromkeys(rows, "WITHOUT ROWID")
         with db.engine.connect() as connection:
             assert not connection.execute(text("SELECT name FROM sqlite_master WHERE name LIKE '_alembic_tmp%'")).all()
