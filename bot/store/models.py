@@ -7,7 +7,7 @@ CI holds these models and the migrations to each other.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -198,6 +198,7 @@ class Delivery(Base):
 # On SQLite they are WITHOUT ROWID: keyed by their composite primary key, each row is stored once, not twice.
 
 PERIOD = 8
+_STORED_BY_KEY = {"sqlite_with_rowid": False}
 
 
 class RollupTotals(Base):
@@ -211,7 +212,7 @@ class RollupTotals(Base):
         Column("start", Date, primary_key=True),
         Column("user_id", String(SLACK_ID), primary_key=True),
         *(Column(name, Integer, nullable=False, default=0, server_default=text("0")) for name in COUNTERS),
-        sqlite_with_rowid=False,
+        **_STORED_BY_KEY,
     )
 
 
@@ -219,7 +220,7 @@ class RollupCounterpart(Base):
     """Given engagement toward one counterpart in one period: the group the breadth curve works on."""
 
     __tablename__ = "rollup_counterparts"
-    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_with_rowid": False}
+    __table_args__ = _STORED_BY_KEY
 
     team_id: Mapped[str] = mapped_column(String(SLACK_ID), _team_fk(), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
@@ -236,7 +237,7 @@ class RollupDay(Base):
     """Likes and follows of one member on one local day: the group the daily cap works on."""
 
     __tablename__ = "rollup_days"
-    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_with_rowid": False}
+    __table_args__ = _STORED_BY_KEY
 
     team_id: Mapped[str] = mapped_column(String(SLACK_ID), _team_fk(), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
@@ -249,7 +250,7 @@ class RollupHour(Base):
     """Posts and links of one member in one local hour: the group the burst rule works on."""
 
     __tablename__ = "rollup_hours"
-    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_with_rowid": False}
+    __table_args__ = _STORED_BY_KEY
 
     team_id: Mapped[str] = mapped_column(String(SLACK_ID), _team_fk(), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
@@ -269,7 +270,7 @@ class RollupReceivedPair(Base):
     """
 
     __tablename__ = "rollup_received_pairs"
-    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_with_rowid": False}
+    __table_args__ = _STORED_BY_KEY
 
     team_id: Mapped[str] = mapped_column(String(SLACK_ID), _team_fk(), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
