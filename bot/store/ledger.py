@@ -19,7 +19,7 @@ from sqlalchemy import URL, ColumnElement, Index, delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.store.models import Activity, Reaction
-from bot.store.rollups import FACT_COLUMNS, apply_rows, rebuild_rollups
+from bot.store.rollups import FACT_COLUMNS, RollupFacts, apply_rows, rebuild_rollups
 from bot.store.upsert import driver_insert_or_ignore_sql, insert_for, is_sql_literal
 
 # A batch this size keeps a bulk insert under SQLite's 32,766 bound-parameter limit.
@@ -379,6 +379,9 @@ class BulkLedger:
             for index in _SET_ASIDE_INDEXES:
                 index.drop(connection)
             self._dropped = _SET_ASIDE_INDEXES
+        # On SQLite the rebuild's copy of the ledger is filled batch by batch (RollupFacts.catch_up). Not on
+        # PostgreSQL: rows other writers commit meanwhile could take ids below ones already copied.
+        self._facts = RollupFacts(session, team_id) if session.get_bind().dialect.name == "sqlite" else None
 
     def insert(self, rows: Sequence[Sequence[Any]]) -> int:
         """Insert rows, skipping any already stored (same team and source_key); return how many were new."""
@@ -386,6 +389,8 @@ class BulkLedger:
             return 0
         new = self._session.connection().exec_driver_sql(self._sql, list(rows)).rowcount
         self.new_rows += new
+        if self._facts is not None and new:
+            self._facts.catch_up()
         return new
 
     def add_reactions(self, rows: Sequence[Sequence[str]]) -> None:
@@ -408,7 +413,10 @@ class BulkLedger:
                 index.create(connection)
             self._dropped = ()
             if self.new_rows:
-                rebuild_rollups(self._session, self._team_id)
+                rebuild_rollups(self._session, self._team_id, self._facts)
+            elif self._facts is not None:
+                self._facts.drop()
+            self._facts = None
         finally:
             if sorting_threads:
                 connection.exec_driver_sql("PRAGMA threads = 0")

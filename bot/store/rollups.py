@@ -58,6 +58,7 @@ from bot.coach.kinds import GIVEN_KINDS, LIGHT_KINDS, PUSHED_KINDS, Kind, Source
 from bot.coach.periods import PeriodName
 from bot.coach.totals import BREADTH, COUNT_COLUMNS, COUNTERS, LIGHT, PUSHED, RECEIVED_COLUMN, Family, group_sums
 from bot.store.models import Activity, RollupCounterpart, RollupDay, RollupHour, RollupReceivedPair, RollupTotals
+from bot.store.planner import not_an_index_term
 from bot.store.upsert import insert_for
 
 ALL_START = date(1970, 1, 1)  # the `start` of the one 'all' period
@@ -287,13 +288,66 @@ Totals = dict[tuple[str, date, str], list[int]]  # (period, start, member) -> su
 _TOTALS_BATCH = 500
 
 
-def rebuild_rollups(session: Session, team_id: str) -> int:
+class RollupFacts:
+    """A narrow temporary copy of a team's ledger (FACT_COLUMNS): what the rebuild's GROUP BYs scan.
+
+    The ledger is read once, into this table, rather than once per GROUP BY. A bulk writer on SQLite makes it
+    before writing and copies each batch as soon as it is written (`catch_up`), while the batch's pages are
+    still in SQLite's cache: copied at the end, after the index builds, the same rows were read back from
+    the OS, 0.5-1.6 s for a million messages instead of 0.4 CPU-seconds spread over the writing. `complete`
+    copies the rest, so the table holds the team's whole ledger either way. It lives for the transaction
+    (SQLite rolls a temporary table back with it); `drop` removes it when the rebuild is done.
+    """
+
+    def __init__(self, session: Session, team_id: str) -> None:
+        self._session = session
+        self._team_id = team_id
+        self.table = Table(
+            "rollup_facts",
+            MetaData(),
+            *(Column(column.name, column.type) for column in (_LEDGER.c.team_id, *FACT_COLUMNS)),
+            prefixes=["TEMPORARY"],
+        )
+        self.table.create(session.connection())
+        self._before = self._copied = self._last_id()  # rows up to _before were there before; copied above it
+
+    def _last_id(self) -> int:
+        return self._session.scalar(select(func.max(_LEDGER.c.id))) or 0
+
+    def _copy(self, *conditions: ColumnElement[bool]) -> None:
+        self._session.execute(
+            insert(self.table).from_select(
+                [column.name for column in self.table.columns],
+                select(_LEDGER.c.team_id, *FACT_COLUMNS).where(*conditions),
+            )
+        )
+
+    def catch_up(self) -> None:
+        """Copy the team's rows written since the last copy (ids only grow while one writer holds the ledger)."""
+        last = self._last_id()
+        if last > self._copied:
+            self._copy(
+                not_an_index_term(_LEDGER.c.team_id) == self._team_id, _LEDGER.c.id.between(self._copied + 1, last)
+            )
+            self._copied = last
+
+    def complete(self) -> None:
+        """Copy what is not copied yet: the rows there before this table was made, and any written since."""
+        self._copy(_LEDGER.c.team_id == self._team_id, _LEDGER.c.id <= self._before)
+        self.catch_up()
+
+    def drop(self) -> None:
+        self.table.drop(self._session.connection())
+
+
+def rebuild_rollups(session: Session, team_id: str, facts: RollupFacts | None = None) -> int:
     """Recompute a team's rollups from its ledger, set-based; return how many ledger rows they sum.
 
-    The team's ledger is read once into a narrow temporary table, from which the database counts the groups
-    straight into their tables (six INSERT ... SELECT ... GROUP BY, whatever the ledger's size); each
-    member's totals then come from those groups, read grouped again by their counts, so the pure
-    `group_sums` runs once per distinct group shape, not once per row.
+    The team's ledger is read once into a narrow temporary table (`RollupFacts`; a bulk writer may pass the
+    one it filled as it wrote), from which the database counts the groups straight into their tables (six
+    INSERT ... SELECT ... GROUP BY, whatever the ledger's size); each member's totals then come from those
+    groups, read grouped again by their counts, so the pure `group_sums` runs once per distinct group
+    shape, not once per row.
     The safety net after a manual fix, and how bulk writers (`ledger.BulkLedger`) finish. On PostgreSQL the
     ledger is locked against other writers until commit: their rollup updates would otherwise land between
     these statements and be counted twice or lost.
@@ -303,24 +357,12 @@ def rebuild_rollups(session: Session, team_id: str) -> int:
         session.execute(text(f"LOCK TABLE {_LEDGER.name} IN SHARE MODE"))
     for table in ROLLUP_TABLES:
         session.execute(delete(table).where(table.c.team_id == team_id))
-    # The ledger is read once, into a narrow temporary table that the GROUP BYs then scan: on SQLite a big
-    # import's pages sit in the write-ahead log, where every page read costs more the longer the log is.
-    facts = Table(
-        "rollup_facts",
-        MetaData(),
-        *(Column(column.name, column.type) for column in (_LEDGER.c.team_id, *FACT_COLUMNS)),
-        prefixes=["TEMPORARY"],
-    )
-    facts.create(session.connection())
-    session.execute(
-        insert(facts).from_select(
-            [column.name for column in facts.columns],
-            select(_LEDGER.c.team_id, *FACT_COLUMNS).where(_LEDGER.c.team_id == team_id),
-        )
-    )
-    _count_groups(session, facts, dialect)
-    received = _received_per_period(session, facts, team_id, dialect)
-    facts.drop(session.connection())
+    if facts is None:
+        facts = RollupFacts(session, team_id)
+    facts.complete()
+    _count_groups(session, facts.table, dialect)
+    received = _received_per_period(session, facts.table, team_id, dialect)
+    facts.drop()
     totals = _totals_of_groups(session, team_id, dialect, received)
     keys = sorted(totals)
     for begin in range(0, len(keys), _TOTALS_BATCH):  # in batches: a row is ~60 columns

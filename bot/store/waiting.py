@@ -12,47 +12,14 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import ColumnElement, exists, or_, select
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import ReturnTypeFromArgs
 
 from bot.coach.kinds import Kind
 from bot.coach.schedule_rules import WAITING_AT_MOST
 from bot.store.models import Activity
-
-
-def _not_an_index_term(column: ColumnElement) -> ColumnElement:
-    """The same value, written on SQLite so its query planner cannot pick an index for it.
-
-    SQLite otherwise walks the (team_id, channel_id, thread_ts) index for `thread_ts IS NULL` instead of the
-    (team_id, occurred_at) range, and without statistics uses the occurred_at index inside the reply check:
-    seconds instead of milliseconds on a million-row ledger (docs/performance.md). PostgreSQL gets the plain
-    column: it plans by statistics, and a wrapped term's unknown selectivity (it guesses 0.5% NULL) made it
-    sort a whole week of candidates for the oldest one instead of reading them oldest first (35 ms, not 0.5).
-    """
-    return _HiddenFromSQLite(column)
-
-
-class _HiddenFromSQLite(ReturnTypeFromArgs):
-    """`coalesce(column, column)` on SQLite, the bare column on every other database."""
-
-    inherit_cache = True
-    _register = False
-
-
-@compiles(_HiddenFromSQLite)
-def _bare_column(element: _HiddenFromSQLite, compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.process(element.clauses, **kw)
-
-
-@compiles(_HiddenFromSQLite, "sqlite")
-def _coalesced_column(element: _HiddenFromSQLite, compiler: SQLCompiler, **kw: Any) -> str:
-    column = compiler.process(element.clauses, **kw)
-    return f"coalesce({column}, {column})"
+from bot.store.planner import not_an_index_term
 
 
 def substantive_replies(
@@ -69,7 +36,7 @@ def substantive_replies(
         reply.thread_ts == link.message_ts,
         reply.kind == Kind.COMMENT.value,
         reply.user_id != link.user_id,
-        _not_an_index_term(reply.occurred_at) <= as_of,
+        not_an_index_term(reply.occurred_at) <= as_of,
     )
 
 
@@ -122,13 +89,13 @@ def waiting_links(
         sibling.channel_id == link.channel_id,
         sibling.message_ts == link.message_ts,
         sibling.kind == Kind.LINK.value,
-        _not_an_index_term(sibling.thread_ts).is_(None),
+        not_an_index_term(sibling.thread_ts).is_(None),
         sibling.id < link.id,
     )
     conditions = [
         link.team_id == team_id,
         link.kind == Kind.LINK.value,
-        _not_an_index_term(link.thread_ts).is_(None),
+        not_an_index_term(link.thread_ts).is_(None),
         link.channel_id.is_not(None),
         link.message_ts.is_not(None),
         link.url.is_not(None),

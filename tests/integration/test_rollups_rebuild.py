@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete
+from sqlalchemy import delete, event
 from sqlalchemy.orm import Session
 
 from bot.store.database import Database
@@ -139,6 +140,7 @@ def test_rows_whose_shared_values_the_statement_writes_in_store_what_insert_acti
         rows = [builder.row(*(row[name] for name in BULK_ROW_ARGUMENTS)) for row in given]
         assert ledger.insert(rows) == len(given)
         assert ledger.insert(rows) == 0  # the same rows again are ignored
+        ledger.finish()
         assert stored_rows(session, team) == expected
         session.execute(delete(Team).where(Team.id == team))
 
@@ -156,3 +158,40 @@ def stored_rows(session: Session, team: str) -> list[tuple]:
         f"SELECT {columns} FROM activities WHERE team_id = '{team.replace(chr(39), chr(39) * 2)}' ORDER BY source_key"
     )
     return [tuple(row) for row in rows]
+
+
+def test_each_batch_is_copied_for_the_rebuild_by_its_range_of_ids(db: Database) -> None:
+    """On SQLite a bulk write copies each batch into the rebuild's table as it goes: by id range, not by walking
+    the team's ledger on an index (that made the copies grow with the ledger, quadratic over an import)."""
+    if db.dialect != "sqlite":
+        pytest.skip("PostgreSQL copies the ledger once, when the rebuild starts")
+    fresh_team(db)
+    copies: list[tuple[str, tuple]] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.startswith("INSERT INTO rollup_facts"):
+            copies.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        with db.session() as session:
+            ledger = BulkLedger(session, TEAM)
+            ledger.insert(encoded(session, list(range(40))))
+            ledger.insert(encoded(session, list(range(40, 80))))
+            (batch, parameters) = copies[-1]
+            plan = " ".join(
+                row[-1] for row in session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {batch}", parameters)
+            )
+            ledger.finish()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+
+    assert "INTEGER PRIMARY KEY" in plan, plan
+    assert snapshot(db) == rollups_kept_on_write(db, range(80))
+
+
+def rollups_kept_on_write(db: Database, chosen: range) -> dict:
+    fresh_team(db)
+    with db.session() as session:
+        insert_activities(session, [row_for(key) for key in chosen])
+    return snapshot(db)
