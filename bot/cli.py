@@ -32,11 +32,13 @@ def run_socket_mode(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from bot.clock import clock_ticker
-    from bot.runtime import build_bolt_app, settle_startup_objects
+    from bot.runtime import build_bolt_app, settle_startup_objects, start_ledger_writer
 
     app, deps = build_bolt_app(settings)
     settle_startup_objects()
-    # No clock process in Socket Mode deployments: the same clock ticks in a thread beside the connection.
+    # No clock or web process in Socket Mode deployments: the clock and the ledger writer run in threads beside
+    # the connection, which only stores each delivery in the inbox before acknowledging it.
+    writer = start_ledger_writer(deps, app.client)
     ticker = clock_ticker(deps, app.client)
     ticker.start()
     log.info("More Social is connecting to Slack over Socket Mode")
@@ -44,6 +46,57 @@ def run_socket_mode(settings: Settings) -> int:
         SocketModeHandler(app, settings.slack_app_token).start()
     finally:
         ticker.stop()
+        writer.stop()
+    return 0
+
+
+def cmd_worker(_args: argparse.Namespace, settings: Settings) -> int:
+    """Apply the inbox to the ledger until stopped (the Procfile's optional worker process).
+
+    Every web process already runs a writer; on PostgreSQL extra workers share the inbox with them (a delivery
+    is applied by exactly one). On SQLite only one writer runs at a time: a worker waits for its turn.
+    """
+    import signal
+
+    from bot.runtime import build_bolt_app
+    from bot.services.inbox import LedgerWriter
+    from bot.slack.after_ledger import after_ledger
+
+    app, deps = build_bolt_app(settings)
+    writer = LedgerWriter(deps, after_ledger(deps, app.client), name="worker")
+    signal.signal(signal.SIGTERM, lambda *_: writer.stop(timeout=0))
+    log.info("More Social's ledger writer is starting")
+    try:
+        writer.run_until_stopped()
+    finally:
+        writer.stop()
+    return 0
+
+
+def cmd_inbox(args: argparse.Namespace, settings: Settings) -> int:
+    """List the deliveries parked after failing MAX_ATTEMPTS times; --retry gives them another round."""
+    from bot.deps import Deps
+    from bot.runtime import open_database
+    from bot.services import inbox
+
+    db = open_database(settings)
+    deps = Deps(settings=settings, db=db)
+    try:
+        if args.retry is not None:
+            count = inbox.retry_parked(deps, args.retry)
+            print(f"{count} parked deliver{'y' if count == 1 else 'ies'} will be tried again by the ledger writer.")
+            return 0
+        status = inbox.status(deps)
+        parked = inbox.parked_deliveries(deps)
+    finally:
+        db.dispose()
+    print(f"Waiting to be applied: {status.waiting}. Parked after failing {inbox.MAX_ATTEMPTS} times: {status.parked}.")
+    for stored in parked:
+        received = stored.received_at.isoformat() if stored.received_at else "?"
+        kind = stored.payload.get("event", {}).get("type") if isinstance(stored.payload, dict) else None
+        print(f"  {stored.team_id} {stored.event_id} {kind or '?'} received {received}: {stored.last_error or '?'}")
+    if parked:
+        print("Fix what they tripped on, then run: python -m bot inbox --retry [EVENT_ID ...]")
     return 0
 
 
@@ -155,6 +208,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "clock", help="run reminders, nudges and the weekly summary, ticking every minute"
     ).set_defaults(handler=cmd_clock)
+    commands.add_parser(
+        "worker", help="apply stored Slack events to the ledger until stopped (web processes do it too)"
+    ).set_defaults(handler=cmd_worker)
+    inbox = commands.add_parser("inbox", help="list the Slack events parked after failing, or retry them")
+    inbox.add_argument(
+        "--retry", nargs="*", metavar="EVENT_ID", help="retry these parked events (all of them when none is named)"
+    )
+    inbox.set_defaults(handler=cmd_inbox)
     run_due = commands.add_parser("run-due", help="do what was due at one instant, once (catch up after an outage)")
     run_due.add_argument(
         "--at", required=True, type=aware_instant, metavar="ISO8601", help="the instant, e.g. 2026-11-23T09:00:00+01:00"

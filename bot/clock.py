@@ -19,14 +19,14 @@ from slack_sdk import WebClient
 
 from bot.config import WHERE_TO_GET, ConfigError, Settings
 from bot.deps import Deps
-from bot.services.clock import replay_stored_events, run_due
+from bot.services.clock import prune_inbox, run_due
 from bot.services.deliveries import Delivered
 from bot.slack.client import make_web_client
 
 log = logging.getLogger(__name__)
 
 LONGEST_WAIT_SECONDS = 60.0
-REPLAY_EVERY_MINUTES = 5  # stored events a crash left unprocessed are applied within minutes
+PRUNE_EVERY_MINUTES = 5  # the inbox, tidied after the ledger writers
 
 
 class Ticker:
@@ -72,7 +72,7 @@ class Ticker:
 
 def clock_ticker(deps: Deps, client: WebClient) -> Ticker:
     ticker = Ticker(lambda: run_due(deps, client, deps.now()))
-    ticker.every_minutes(REPLAY_EVERY_MINUTES, lambda: replay_stored_events(deps, client))
+    ticker.every_minutes(PRUNE_EVERY_MINUTES, lambda: prune_inbox(deps, client))
     return ticker
 
 

@@ -46,6 +46,7 @@ def run_doctor(settings: Settings, out: TextIO) -> int:
         report(OK, f"database {db.engine.url.render_as_string(hide_password=True)} answers")
         if current == head:
             report(OK, f"database schema is up to date ({head})")
+            _check_inbox(settings, db, report)
         else:
             report(
                 FAIL,
@@ -57,6 +58,26 @@ def run_doctor(settings: Settings, out: TextIO) -> int:
     if settings.slack_bot_token:
         _check_token(settings, report)
     return 1 if failures else 0
+
+
+def _check_inbox(settings: Settings, db: Database, report: Callable[[str, str], None]) -> None:
+    """Slack events waiting for the ledger writer, and those parked after failing (a person must look)."""
+    from bot.deps import Deps
+    from bot.services import inbox
+
+    status = inbox.status(Deps(settings=settings, db=db))
+    waiting = f"{status.waiting} Slack event(s) waiting to be applied"
+    if status.oldest_waiting is not None:
+        waiting += f", the oldest received {status.oldest_waiting.isoformat(timespec='seconds')}"
+    report(OK, waiting)
+    if status.parked:
+        report(
+            WARN,
+            f"{status.parked} Slack event(s) parked after failing {inbox.MAX_ATTEMPTS} times: "
+            "`python -m bot inbox` lists them, `python -m bot inbox --retry` tries them again",
+        )
+    else:
+        report(OK, "no Slack events parked")
 
 
 def _check_token(settings: Settings, report: Callable[[str, str], None]) -> None:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import atexit
 import gc
 import logging
+import os
+import threading
 
 from slack_bolt import App
+from slack_sdk import WebClient
 
 from bot.app import create_app
 from bot.config import Settings
 from bot.deps import Deps
+from bot.services.inbox import LedgerWriter
+from bot.slack.after_ledger import after_ledger
 from bot.store.database import Database, migrate
 from bot.web import SlackWSGIApp
 
@@ -35,9 +41,45 @@ def build_bolt_app(settings: Settings) -> tuple[App, Deps]:
 
 def build_wsgi_app(settings: Settings) -> SlackWSGIApp:
     bolt_app, deps = build_bolt_app(settings)
-    app = SlackWSGIApp(bolt_app, deps.db)
+    writer = WriterPerProcess(deps, bolt_app.client)
+    # gunicorn --preload builds the app once, then forks its workers: threads do not survive a fork, so each
+    # worker starts its own ledger writer as it is forked (and, without --preload, at its first request).
+    os.register_at_fork(after_in_child=writer.after_fork)
+    app = SlackWSGIApp(bolt_app, deps.db, in_each_process=writer.ensure_started)
     settle_startup_objects()
     return app
+
+
+class WriterPerProcess:
+    """One ledger writer per serving process, started once per pid and stopped when the process exits."""
+
+    def __init__(self, deps: Deps, client: WebClient) -> None:
+        self._deps = deps
+        self._client = client
+        self._builder_pid = os.getpid()
+        self._started_pid: int | None = None
+        self._lock = threading.Lock()
+
+    def after_fork(self) -> None:
+        self._lock = threading.Lock()  # a lock some thread held at the fork would stay held in the child
+        if os.getppid() == self._builder_pid:  # a worker gunicorn forked, not a process one of them forked
+            self._deps.db.engine.dispose(close=False)  # connections opened before the fork belong to the parent
+            self.ensure_started()
+
+    def ensure_started(self) -> None:
+        if self._started_pid == os.getpid():
+            return
+        with self._lock:
+            if self._started_pid == os.getpid():
+                return
+            self._started_pid = os.getpid()
+            writer = start_ledger_writer(self._deps, self._client)
+            atexit.register(writer.stop)
+
+
+def start_ledger_writer(deps: Deps, client: WebClient) -> LedgerWriter:
+    """Start this process's ledger writer, with Slack follow-ups (burst notes, history imports) on `client`."""
+    return LedgerWriter(deps, after_ledger(deps, client)).start()
 
 
 def settle_startup_objects() -> None:

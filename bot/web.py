@@ -38,11 +38,14 @@ def _reply(start_response: StartResponse, status: str, body: dict[str, Any]) -> 
 class SlackWSGIApp:
     """Route /healthz ourselves and hand /slack/events to Bolt after the sanity checks."""
 
-    def __init__(self, bolt_app: App, db: Database) -> None:
+    def __init__(self, bolt_app: App, db: Database, *, in_each_process: Callable[[], None] | None = None) -> None:
         self.db = db
         self.slack = SlackRequestHandler(bolt_app, path=EVENTS_PATH)
+        self._in_each_process = in_each_process
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if self._in_each_process is not None:
+            self._in_each_process()
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == HEALTH_PATH and method in ("GET", "HEAD"):

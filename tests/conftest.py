@@ -20,6 +20,8 @@ from sqlalchemy import delete, make_url, text
 from bot.app import create_app
 from bot.config import Settings, normalize_database_url
 from bot.deps import Deps
+from bot.services.inbox import drain_pending
+from bot.slack.after_ledger import after_ledger
 from bot.store.database import Database, make_engine, migrate
 from bot.store.models import Base
 from bot.web import SlackWSGIApp
@@ -132,4 +134,6 @@ def bolt_app(deps: Deps):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def driver(bolt_app, deps: Deps, slack: SlackStub) -> SlackDriver:  # type: ignore[no-untyped-def]
     """Signed requests to the real WSGI app, backed by the Web API stub."""
-    return SlackDriver(SlackWSGIApp(bolt_app, deps.db), slack)
+    return SlackDriver(
+        SlackWSGIApp(bolt_app, deps.db), slack, writer=lambda: drain_pending(deps, after_ledger(deps, bolt_app.client))
+    )

@@ -12,6 +12,7 @@ import io
 import itertools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -50,6 +51,8 @@ class SlackDriver:
     stub: SlackStub
     team_id: str = TEAM_ID
     secret: str = SIGNING_SECRET
+    # What applies the inbox to the ledger (the web process's writer thread, run here in the test's thread).
+    writer: Callable[[], Any] | None = None
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     # -- transport -------------------------------------------------------------------------------
@@ -94,7 +97,13 @@ class SlackDriver:
         return Response(captured["status"], captured["headers"], payload)
 
     def settle(self) -> None:
-        """Let the bot finish what it acknowledged: every delivery stored in its inbox is applied to the ledger."""
+        """Let the bot finish what it acknowledged: every delivery stored in its inbox is applied to the ledger.
+
+        `event` settles after each delivery by default, as a quiet workspace sees it: the writer applies each
+        delivery before the next one arrives (the hardest order for the ledger; see test_event_order).
+        """
+        if self.writer is not None:
+            self.writer()
 
     def get(self, path: str) -> Response:
         return self.request(b"", "text/plain", method="GET", path=path)
@@ -144,12 +153,21 @@ class SlackDriver:
         return json.dumps(envelope).encode()
 
     def event(
-        self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        settle: bool = True,
     ) -> Response:
+        """Deliver one event; with `settle` (the default) the bot has applied it when this returns."""
         headers = {}
         if retry_num is not None:
             headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
-        return self.request(self.event_body(event, event_id=event_id), "application/json", headers=headers)
+        response = self.request(self.event_body(event, event_id=event_id), "application/json", headers=headers)
+        if settle:
+            self.settle()
+        return response
 
     # -- interactivity ---------------------------------------------------------------------------
 

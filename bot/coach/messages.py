@@ -90,6 +90,19 @@ def _parse_ts(ts: str) -> datetime:
     return _EPOCH + timedelta(0, int(seconds), int(fraction.ljust(6, "0")) if fraction else 0)  # days, s, µs
 
 
+def ts_order(ts: object) -> str:
+    """A Slack ts as text that sorts in time order ("1763900000.0001" -> "1763900000.000100"); "" if unreadable.
+
+    Slack's ts strings already sort this way when they have ten digits and six decimals, as every ts since
+    2001 does; this makes it true of any ts a payload carries, so versions and batches compare as text.
+    """
+    match = _TS.fullmatch(ts) if isinstance(ts, str) else None
+    if match is None:
+        return ""
+    seconds, fraction = match.groups()
+    return f"{int(seconds):010d}.{(fraction or '').ljust(6, '0')}"
+
+
 def _unescape(text: str) -> str:
     """Undo the only three escapes Slack applies to message text (so text and blocks agree on a URL)."""
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

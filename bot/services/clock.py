@@ -16,8 +16,7 @@ from sqlalchemy import select
 
 from bot.deps import Deps
 from bot.services.deliveries import Delivered, Result
-from bot.services.history import backfill_channel
-from bot.services.ingest import ReplayReport, replay_unprocessed
+from bot.services.inbox import PruneReport, prune
 from bot.services.nudges import send_nudges
 from bot.services.reminders import send_waiting_reminder
 from bot.services.summary import send_weekly_summary
@@ -51,18 +50,17 @@ def run_due(deps: Deps, client: WebClient, now: datetime) -> list[Delivered]:
     return outcomes
 
 
-def replay_stored_events(deps: Deps, client: WebClient) -> ReplayReport:
-    """Apply events that were stored but never processed (a crash mid-listener), then catch up history.
+def prune_inbox(deps: Deps, _client: WebClient) -> PruneReport:
+    """Forget what the inbox no longer needs: applied deliveries past Slack's retry window, old message versions.
 
-    An event is stored before Slack gets its 200, so one whose processing died is still here; replaying it
-    is safe because ingestion is idempotent. A replayed bot join also gets the history import it missed.
+    The ledger writers apply deliveries as they come (bot.services.inbox); the clock only tidies up after them.
     """
-    report = replay_unprocessed(deps)
-    for team_id, channel_id in report.bot_joined:
-        try:
-            backfill_channel(deps, client, team_id, channel_id)
-        except Exception:
-            log.exception("history import for %s in %s failed; /coach backfill can retry it", channel_id, team_id)
-    if report.replayed or report.failed:
-        log.info("replayed %d stored events (%d failed), pruned %d", report.replayed, report.failed, report.pruned)
+    report = prune(deps)
+    if report.deliveries or report.message_states or report.reactions:
+        log.info(
+            "pruned %d applied deliveries, %d message versions, %d emoji on plain messages",
+            report.deliveries,
+            report.message_states,
+            report.reactions,
+        )
     return report

@@ -42,7 +42,7 @@ from bot.services.export_reader import (
 from bot.services.teams import ensure_team, team_settings
 from bot.store import ingest_queries as q
 from bot.store.ledger import BULK_COLUMNS, BulkLedger, bulk_is_cheaper, driver_name, insert_activities
-from bot.store.models import Activity, Reaction, Team
+from bot.store.models import REACTION_KEY, Activity, Team
 
 SAMPLE_EXPORT = Path(__file__).resolve().parents[1] / "data" / "sample_export"
 SAMPLE_TEAM_ID = "T0SAMPLE"
@@ -60,7 +60,7 @@ EXPORT_BYTES_PER_ROW = 1250
 # And about this much database (the ledger with its indexes, emoji and rollups) per byte of day-file JSON:
 # 630 MB for a million messages' 960 MB. It tells the database how big the import's transaction will be.
 DATABASE_BYTES_PER_EXPORT_BYTE = 0.65
-REACTION_COLUMNS = tuple(column.name for column in Reaction.__table__.columns)
+REACTION_COLUMNS = REACTION_KEY
 
 __all__ = ["SAMPLE_EXPORT", "SAMPLE_TEAM_ID", "ExportError", "ImportProgress", "ImportReport", "import_export"]
 

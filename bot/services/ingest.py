@@ -1,26 +1,28 @@
 """What the bot sees in Slack, into the ledger: live events, and the rows history and export imports share.
 
-Live events are stored before they are acknowledged (`receive_event`): a copy of an event that was
-already processed is skipped, and one that was stored but never finished is processed again, here or
-by `replay_unprocessed`. Processing never depends on that dedupe alone: ledger rows are unique per
-(team, source_key) and edits replace the entries of one (channel, ts), so any event can be applied
-twice. Every path turns a message into entries with `bot.coach.messages.entries_for_message`.
+Live events reach here from the inbox (`bot.services.inbox`): the ledger writer applies a batch of stored
+deliveries in one transaction through `apply_event`. Applying never depends on the order deliveries came in,
+nor on their being applied once: each event updates what is known (a message's newest version, an emoji's
+newest event, a deletion), then the entries of what it touched are worked out again and stored as the
+difference, behind the unique (team, source_key) index. Every path turns a message into entries with
+`bot.coach.messages.entries_for_message`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy.orm import Session
 
 from bot.coach.kinds import Kind, Source
 from bot.coach.messages import (
+    MESSAGE_KEY_PREFIXES,
     ChannelContext,
     LedgerEntry,
     ParentMessage,
@@ -28,10 +30,8 @@ from bot.coach.messages import (
     entry_for_reaction,
     is_human_message,
     links_in,
-    ts_to_datetime,
+    ts_order,
 )
-from bot.deps import Deps
-from bot.services.errors import EventNotStored
 from bot.services.teams import ensure_team, team_settings
 from bot.store import ingest_queries as q
 from bot.store.ledger import activity_row, delete_activity_ids, insert_activities
@@ -39,12 +39,6 @@ from bot.store.models import Team
 
 log = logging.getLogger(__name__)
 
-# Slack retries for two hours; keep processed events a day so a late copy is still recognised.
-KEEP_PROCESSED = timedelta(days=1)
-# An event that failed this often is left for a person to look at, and pruned after a week.
-MAX_ATTEMPTS = 5
-KEEP_ABANDONED = timedelta(days=7)
-REPLAY_BATCH = 500
 # While reading history oldest first, thread parents are remembered this long; older ones come from the store.
 THREAD_MEMORY = timedelta(days=30)
 
@@ -75,9 +69,8 @@ class EventEnvelope:
 
 @dataclass(frozen=True)
 class IngestOutcome:
-    """What an event changed that the listener acts on after the transaction committed."""
+    """What an event changed that calls for Slack once the writer's transaction committed (bot.services.inbox)."""
 
-    duplicate: bool = False
     links_added: int = 0
     user_id: str | None = None
     channel_id: str | None = None
@@ -85,7 +78,6 @@ class IngestOutcome:
 
 
 NOTHING = IngestOutcome()
-DUPLICATE = IngestOutcome(duplicate=True)
 
 
 @dataclass(frozen=True)
@@ -97,6 +89,7 @@ class _Scope:
     timezone: str
     now: datetime
     opted_out: frozenset[str]
+    channels_seen: set[str] = field(default_factory=set)
 
     def counted(self, entries: Iterable[LedgerEntry]) -> list[LedgerEntry]:
         """Leave out members who opted out: nothing they do is kept."""
@@ -132,179 +125,360 @@ def _rows(entries: Iterable[LedgerEntry], scope: _Scope) -> list[dict[str, Any]]
     return [entry_row(entry, team_id=scope.team.id, timezone=scope.timezone, now=scope.now) for entry in entries]
 
 
-def _is_private(session: Session, team_id: str, channel_id: str, channel_type: object) -> bool:
+def _is_private(stored: bool | None, channel_id: str, channel_type: object) -> bool:
     """The event's channel_type decides; else what we stored about the channel; else the id's prefix."""
     if channel_type in _PRIVATE_CHANNEL_TYPES:
         return True
     if channel_type in _PUBLIC_CHANNEL_TYPES:
         return False
-    stored = q.channel_is_private(session, team_id, channel_id)
     return stored if stored is not None else channel_id.startswith("G")
 
 
-def _channel(session: Session, scope: _Scope, event: Mapping[str, Any]) -> ChannelContext:
-    channel_id = str(event.get("channel") or "")
-    private = _is_private(session, scope.team.id, channel_id, event.get("channel_type"))
-    return ChannelContext(channel_id=channel_id, is_private=private, bot_user_id=scope.bot_user_id)
+# --- live events: a batch at a time, versions first, then the entries they are worth -----------------------
+#
+# Deliveries come in any order (Slack retries, several writers, a reply sent before its parent's event). Each
+# event first updates what is known (a message's newest version, an emoji's newest event, a deletion, which is
+# final), then the entries of every message it touched are worked out again from that knowledge and kept as
+# the difference: so the ledger never depends on the order events arrived in. A batch reads everything its
+# events touch in a few queries, applies them in memory, and writes the difference at once (`LiveBatch.write`).
 
 
-def _parent(session: Session, team_id: str, channel_id: str, message: Mapping[str, Any]) -> ParentMessage | None:
-    thread_ts = message.get("thread_ts")
-    if not isinstance(thread_ts, str) or thread_ts == message.get("ts"):
+@dataclass
+class _Row:
+    """A ledger row of a message the batch touches: stored (`id`) or to be inserted by it (`row`)."""
+
+    kind: str
+    user_id: str
+    is_private: bool
+    channel_id: str
+    message_ts: str
+    thread_ts: str | None
+    id: int | None = None
+    row: dict[str, Any] | None = None
+
+
+_MESSAGE_KEYS = MESSAGE_KEY_PREFIXES
+_LIKE_KEY = "reaction:"
+_REPLY_KEY = "reply:"
+
+
+def _message_key(action: str, event: Mapping[str, Any]) -> tuple[str, str, str | None] | None:
+    """(channel, ts, thread_ts) of the message an event is about; None for what is about no message."""
+    if action == "message":
+        channel, ts, thread_ts = event.get("channel"), event.get("ts"), event.get("thread_ts")
+    elif action == "message_changed":
+        message = event.get("message") if isinstance(event.get("message"), Mapping) else {}
+        previous = event.get("previous_message") if isinstance(event.get("previous_message"), Mapping) else {}
+        channel, ts, thread_ts = event.get("channel"), message.get("ts") or previous.get("ts"), message.get("thread_ts")
+    elif action == "message_deleted":
+        previous = event.get("previous_message") if isinstance(event.get("previous_message"), Mapping) else {}
+        channel, ts, thread_ts = event.get("channel"), event.get("deleted_ts") or previous.get("ts"), None
+    elif action in ("reaction_added", "reaction_removed"):
+        item = event.get("item") if isinstance(event.get("item"), Mapping) else {}
+        channel, ts, thread_ts = item.get("channel"), item.get("ts"), None
+    else:
         return None
-    return q.link_parent(session, team_id, channel_id, thread_ts)
-
-
-def _remember_channel(session: Session, scope: _Scope, event: Mapping[str, Any], channel: ChannelContext) -> None:
-    if event.get("channel_type") in _PRIVATE_CHANNEL_TYPES + _PUBLIC_CHANNEL_TYPES:
-        q.upsert_channel(session, scope.team.id, channel.channel_id, is_private=channel.is_private)
-
-
-# --- live events, one function per kind --------------------------------------------------------------
-
-
-def ingest_message(session: Session, scope: _Scope, event: Mapping[str, Any]) -> IngestOutcome:
-    """A new message: its links are the author's output; a reply to a teammate's link is engagement."""
-    channel = _channel(session, scope, event)
-    parent = _parent(session, scope.team.id, channel.channel_id, event)
-    entries = scope.counted(entries_for_message(event, channel, parent))
-    if not entries:
-        return NOTHING
-    _remember_channel(session, scope, event, channel)
-    links = [entry for entry in entries if entry.kind is Kind.LINK]
-    insert_activities(session, _rows((entry for entry in entries if entry.kind is not Kind.LINK), scope))
-    links_added = insert_activities(session, _rows(links, scope))
-    return IngestOutcome(links_added=links_added, user_id=entries[0].user_id, channel_id=channel.channel_id)
-
-
-def ingest_edit(session: Session, scope: _Scope, event: Mapping[str, Any]) -> IngestOutcome:
-    """message_changed: read the message again and replace what it was worth, leaving reactions alone.
-
-    The unfurl Slack adds later is such an edit: the links are the same, so nothing changes. A tombstone
-    (a thread parent deleted while it has replies) is a deletion.
-    """
-    message = event.get("message")
-    if not isinstance(message, Mapping):
-        return NOTHING
-    previous = event.get("previous_message") if isinstance(event.get("previous_message"), Mapping) else {}
-    ts = message.get("ts") or previous.get("ts")
-    if not isinstance(ts, str):
-        return NOTHING
-    channel = _channel(session, scope, event)
-    if message.get("subtype") == "tombstone":
-        q.delete_message_and_what_hung_on_it(session, scope.team.id, channel.channel_id, ts)
-        return NOTHING
-    if not is_human_message(message, scope.bot_user_id):
-        return NOTHING  # an edit of a bot's message, or one we cannot read: what we counted stands
-    message = {**message, "ts": ts}
-    parent = _parent(session, scope.team.id, channel.channel_id, message)
-    entries = scope.counted(entries_for_message(message, channel, parent))
-    wanted = {entry.source_key: entry.kind.value for entry in entries}
-    stored = q.message_entries(session, scope.team.id, channel.channel_id, ts)
-    stale = [row_id for key, (row_id, kind) in stored.items() if wanted.get(key) != kind]
-    delete_activity_ids(session, scope.team.id, stale)
-    if entries:
-        _remember_channel(session, scope, event, channel)
-    links_added = insert_activities(session, _rows((e for e in entries if e.kind is Kind.LINK), scope))
-    insert_activities(session, _rows((e for e in entries if e.kind is not Kind.LINK), scope))
-    return IngestOutcome(links_added=links_added, user_id=message.get("user"), channel_id=channel.channel_id)
-
-
-def ingest_delete(session: Session, scope: _Scope, event: Mapping[str, Any]) -> IngestOutcome:
-    """message_deleted: the shared link goes, and so do the replies and reactions it received."""
-    previous = event.get("previous_message") if isinstance(event.get("previous_message"), Mapping) else {}
-    ts = event.get("deleted_ts") or previous.get("ts")
-    if isinstance(ts, str):
-        q.delete_message_and_what_hung_on_it(session, scope.team.id, str(event.get("channel") or ""), ts)
-    return NOTHING
-
-
-def _reaction_target(event: Mapping[str, Any]) -> tuple[str, str, str] | None:
-    """(channel, message ts, reacting member) of a reaction on a message; None for files and the malformed."""
-    item = event.get("item")
-    if not isinstance(item, Mapping) or item.get("type") != "message":
+    if not (isinstance(channel, str) and channel and isinstance(ts, str) and ts):
         return None
-    channel_id, ts, user = item.get("channel"), item.get("ts"), event.get("user")
-    if not (isinstance(channel_id, str) and isinstance(ts, str) and isinstance(user, str)):
+    return channel, ts, thread_ts if isinstance(thread_ts, str) and thread_ts != ts else None
+
+
+class LiveBatch:
+    """One team's share of a batch of deliveries, applied in memory over what it touches, then written at once."""
+
+    def __init__(self, session: Session, scope: _Scope, events: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+        self._session = session
+        self._scope = scope
+        self._team_id = scope.team.id
+        self._events = events
+        self._states: dict[q.MessageKey, q.StoredMessage] = {}
+        self._replies: dict[q.MessageKey, set[str]] = defaultdict(set)  # (channel, parent ts) -> reply ts
+        self._rows: dict[q.MessageKey, dict[str, _Row]] = defaultdict(dict)  # (channel, ts) -> source_key -> row
+        self._reactions: dict[q.MessageKey, dict[tuple[str, str], q.ReactionMark]] = defaultdict(dict)
+        self._privacy: dict[str, bool] = {}
+        self._state_writes: dict[q.MessageKey, q.StoredMessage] = {}
+        self._reaction_writes: dict[tuple[str, str, str, str], q.ReactionMark] = {}
+        self._channel_writes: dict[str, bool] = {}
+        self._stale_ids: set[int] = set()
+        self._load()
+
+    # -- reading what the batch touches, in a few queries ---------------------------------------------------
+
+    def _load(self) -> None:
+        session, team_id = self._session, self._team_id
+        touched: set[q.MessageKey] = set()
+        channels: set[str] = set()
+        for action, event in self._events:
+            key = _message_key(action, event)
+            if key is None:
+                continue
+            channel, ts, thread_ts = key
+            channels.add(channel)
+            touched.add((channel, ts))
+            if thread_ts is not None:
+                touched.add((channel, thread_ts))
+        self._states.update(q.message_states(session, team_id, touched))
+        replies = q.thread_replies(session, team_id, touched)
+        for (channel, ts), state in replies.items():
+            self._states.setdefault((channel, ts), state)
+        for (channel, ts), state in self._states.items():
+            if state.thread_ts and state.thread_ts != ts and not state.deleted:
+                self._replies[(channel, state.thread_ts)].add(ts)
+        for row in q.ledger_rows(session, team_id, touched | replies.keys()):
+            self._rows[(row.channel_id, row.message_ts)][row.source_key] = _Row(
+                row.kind, row.user_id, row.is_private, row.channel_id, row.message_ts, row.thread_ts, id=row.id
+            )
+        self._reactions.update(q.reaction_marks(session, team_id, touched))
+        self._privacy = q.channels_privacy(session, team_id, channels)
+
+    # -- applying, in memory ----------------------------------------------------------------------------------
+
+    def apply(self) -> list[IngestOutcome]:
+        outcomes: list[IngestOutcome] = []
+        for action, event in self._events:
+            outcome = self._APPLY[action](self, event)
+            if outcome.links_added or outcome.bot_joined_channel:
+                outcomes.append(outcome)
+        return outcomes
+
+    def _message(self, event: Mapping[str, Any]) -> IngestOutcome:
+        """A new message: its links are the author's output; a reply to a teammate's link is engagement."""
+        ts = event.get("ts")
+        channel_id = str(event.get("channel") or "")
+        if not isinstance(ts, str) or not channel_id or event.get("user") in self._scope.opted_out:
+            return NOTHING
+        message = {key: value for key, value in event.items() if key not in ("channel", "channel_type", "event_ts")}
+        if not self._newer(channel_id, message, ts, ts_order(ts)):
+            return NOTHING  # a newer edit, or the deletion, came first
+        return self._settle(self._channel(event), message)
+
+    def _edit(self, event: Mapping[str, Any]) -> IngestOutcome:
+        """message_changed: the message's newest version replaces what it was worth, if it is the newest seen.
+
+        The unfurl Slack adds later is such an edit: the links are the same, so nothing changes. A tombstone
+        (a thread parent deleted while it has replies) is a deletion. An edit is as new as the event (its ts).
+        """
+        key = _message_key("message_changed", event)
+        message = event.get("message")
+        if key is None or not isinstance(message, Mapping):
+            return NOTHING
+        channel_id, ts, _thread = key
+        if message.get("subtype") == "tombstone":
+            return self._delete(channel_id, ts)
+        if not is_human_message(message, self._scope.bot_user_id) or message.get("user") in self._scope.opted_out:
+            return NOTHING  # an edit of a bot's message, or one we cannot read: what we counted stands
+        edited = message.get("edited") if isinstance(message.get("edited"), Mapping) else {}
+        version = ts_order(event.get("ts")) or ts_order(event.get("event_ts")) or ts_order(edited.get("ts"))
+        message = {**message, "ts": ts}
+        if not version or not self._newer(channel_id, message, ts, version):
+            return NOTHING
+        return self._settle(self._channel(event), message)
+
+    def _deleted(self, event: Mapping[str, Any]) -> IngestOutcome:
+        """message_deleted: the shared link goes, and so do the replies and reactions it received."""
+        key = _message_key("message_deleted", event)
+        return self._delete(key[0], key[1]) if key else NOTHING
+
+    def _newer(self, channel_id: str, message: Mapping[str, Any], ts: str, version: str) -> bool:
+        """Keep this version if it is newer than what is known of the message; False when stale or deleted."""
+        known = self._states.get((channel_id, ts))
+        if known is not None and (known.deleted or known.version > version):
+            return False
+        thread_ts = message.get("thread_ts")
+        thread_ts = thread_ts if isinstance(thread_ts, str) and thread_ts != ts else None
+        state = q.StoredMessage(ts, thread_ts, version, deleted=False, message=dict(message))
+        self._states[(channel_id, ts)] = self._state_writes[(channel_id, ts)] = state
+        if thread_ts is not None:
+            self._replies[(channel_id, thread_ts)].add(ts)
+        return True
+
+    def _delete(self, channel_id: str, ts: str) -> IngestOutcome:
+        """A deletion is final: remembered, so the message (or an edit of it) delivered after it counts nothing."""
+        known = self._states.get((channel_id, ts))
+        tombstone = q.StoredMessage(ts, known.thread_ts if known else None, "", deleted=True, message=None)
+        self._states[(channel_id, ts)] = self._state_writes[(channel_id, ts)] = tombstone
+        # Rows the batch did not read (a reply older than the kept versions) go in SQL, now; those it holds, here.
+        q.delete_message_and_what_hung_on_it(self._session, self._team_id, channel_id, ts)
+        self._forget(
+            lambda _key, row: (
+                row.channel_id == channel_id
+                and (row.message_ts == ts or (row.thread_ts == ts and row.kind != Kind.LINK.value))
+            )
+        )
+        self._reactions.pop((channel_id, ts), None)
+        for mark_key in [mark for mark in self._reaction_writes if mark[:2] == (channel_id, ts)]:
+            del self._reaction_writes[mark_key]
+        return NOTHING
+
+    def _forget(self, gone: Callable[[str, _Row], bool]) -> None:
+        """Drop the rows SQL just deleted (stored ones) and the batch's own inserts that went with them: `gone`
+        says which, by (source_key, row), exactly as the SQL did."""
+        for rows in self._rows.values():
+            for source_key in [key for key, row in rows.items() if gone(key, row)]:
+                del rows[source_key]
+
+    def _settle(self, channel: ChannelContext, message: Mapping[str, Any]) -> IngestOutcome:
+        """Keep what the message's newest version is worth; then its thread's replies and its emoji follow it."""
+        ts = str(message["ts"])
+        had_links = self._link_row(channel.channel_id, ts) is not None
+        links_added = self._replace_message_entries(channel, message)
+        if message.get("thread_ts") in (None, ts):  # top level: replies count only while it shares a link
+            has_links = self._link_row(channel.channel_id, ts) is not None
+            if had_links and not has_links:
+                self._drop_thread_engagement(channel.channel_id, ts)
+            elif has_links and not had_links:
+                for reply_ts in sorted(self._replies.get((channel.channel_id, ts), ())):
+                    reply = self._states.get((channel.channel_id, reply_ts))
+                    if reply is not None and not reply.deleted and reply.message is not None:
+                        self._replace_message_entries(channel, {**reply.message, "ts": reply_ts})
+        self._settle_likes(channel.channel_id, ts)
+        return IngestOutcome(links_added=links_added, user_id=message.get("user"), channel_id=channel.channel_id)
+
+    def _replace_message_entries(self, channel: ChannelContext, message: Mapping[str, Any]) -> int:
+        """Make the message's own entries (links, its reply) what it is worth now; return how many links are new."""
+        key = (channel.channel_id, str(message["ts"]))
+        entries = self._scope.counted(entries_for_message(message, channel, self._parent(channel.channel_id, message)))
+        wanted = {entry.source_key: entry.kind.value for entry in entries}
+        rows = self._rows[key]
+        for source_key in [k for k, row in rows.items() if k.startswith(_MESSAGE_KEYS) and wanted.get(k) != row.kind]:
+            self._drop(key, source_key)
+        new_links = 0
+        for entry in entries:
+            if entry.source_key not in rows:
+                self._add(entry)
+                new_links += entry.kind is Kind.LINK
+        return new_links
+
+    def _parent(self, channel_id: str, message: Mapping[str, Any]) -> ParentMessage | None:
+        thread_ts = message.get("thread_ts")
+        if not isinstance(thread_ts, str) or thread_ts == message.get("ts"):
+            return None
+        link = self._link_row(channel_id, thread_ts)
+        return ParentMessage(link.user_id, thread_ts, has_links=True) if link else None
+
+    def _link_row(self, channel_id: str, ts: str) -> _Row | None:
+        for row in self._rows.get((channel_id, ts), {}).values():
+            if row.kind == Kind.LINK.value and row.message_ts == ts:
+                return row
         return None
-    return channel_id, ts, user
 
+    def _drop_thread_engagement(self, channel_id: str, ts: str) -> None:
+        """The parent's link went: the comments given in its thread go (SQL for rows the batch did not read)."""
+        q.delete_thread_engagement(self._session, self._team_id, channel_id, ts)
+        self._forget(
+            lambda key, row: row.channel_id == channel_id and row.thread_ts == ts and key.startswith(_REPLY_KEY)
+        )
 
-def _like_for(
-    scope: _Scope, link: q.LinkMessage, channel_id: str, ts: str, user: str, event_ts: object
-) -> LedgerEntry | None:
-    """The like a reaction on a link message is worth; one without a readable time counts at the message's."""
-    when = event_ts if isinstance(event_ts, str) else ts
-    try:
-        ts_to_datetime(when)
-    except ValueError:
-        when = ts
-    return entry_for_reaction(
-        reactor=user,
-        item_user=link.user_id,
-        channel=ChannelContext(channel_id, link.is_private, scope.bot_user_id),
-        item_ts=ts,
-        event_ts=when,
-        item_has_links=True,
-    )
+    def _reaction(self, event: Mapping[str, Any]) -> IngestOutcome:
+        """An emoji added or removed: the newest event on each (member, emoji) wins, then the message's likes follow.
 
-
-def ingest_reaction_added(session: Session, scope: _Scope, event: Mapping[str, Any]) -> IngestOutcome:
-    """An emoji on a teammate's link is a like: one per member per message, however many emoji."""
-    target = _reaction_target(event)
-    link = q.link_message(session, scope.team.id, target[0], target[1]) if target else None
-    if target is None or link is None:
+        An emoji on a message the bot has not seen yet is remembered: it becomes a like if the message turns out
+        to share a teammate's link.
+        """
+        key = _message_key(str(event.get("type")), event)
+        user, reaction = event.get("user"), event.get("reaction")
+        if key is None or not isinstance(user, str) or not isinstance(reaction, str) or user in self._scope.opted_out:
+            return NOTHING
+        channel_id, ts, _thread = key
+        known = self._states.get((channel_id, ts))
+        if known is not None and known.deleted:
+            return NOTHING
+        event_ts = event.get("event_ts")
+        mark = q.ReactionMark(event_ts if ts_order(event_ts) else ts, removed=event.get("type") == "reaction_removed")
+        before = self._reactions[(channel_id, ts)].get((user, reaction))
+        if before is not None and before.event_ts is not None and ts_order(before.event_ts) > ts_order(mark.event_ts):
+            return NOTHING  # a newer event on this emoji came first
+        self._reactions[(channel_id, ts)][(user, reaction)] = mark
+        self._reaction_writes[(channel_id, ts, user, reaction)] = mark
+        self._settle_likes(channel_id, ts)
         return NOTHING
-    channel_id, ts, user = target
-    like = _like_for(scope, link, channel_id, ts, user, event.get("event_ts"))
-    if like is None or like.user_id in scope.opted_out:
-        return NOTHING
-    reaction = str(event.get("reaction") or "")
-    q.add_reactions(
-        session,
-        [{"team_id": scope.team.id, "channel_id": channel_id, "message_ts": ts, "user_id": user, "reaction": reaction}],
-    )
-    insert_activities(session, _rows([like], scope))
-    return NOTHING
 
+    def _settle_likes(self, channel_id: str, ts: str) -> None:
+        """One like per teammate with an emoji on a link message, dated by their first emoji; none on anything else."""
+        key = (channel_id, ts)
+        link = self._link_row(channel_id, ts)
+        wanted: dict[str, LedgerEntry] = {}
+        if link is not None:
+            channel = ChannelContext(channel_id, link.is_private, self._scope.bot_user_id)
+            present = [
+                (user, mark.event_ts) for (user, _), mark in self._reactions.get(key, {}).items() if not mark.removed
+            ]
+            for user, event_ts in sorted(present, key=lambda item: ts_order(item[1] or ts)):
+                if user in self._scope.opted_out or user in wanted:
+                    continue
+                like = entry_for_reaction(
+                    reactor=user,
+                    item_user=link.user_id,
+                    channel=channel,
+                    item_ts=ts,
+                    event_ts=event_ts if event_ts and ts_order(event_ts) else ts,
+                    item_has_links=True,
+                )
+                if like is not None:
+                    wanted[like.source_key] = like
+        rows = self._rows[key]
+        for source_key in [k for k in rows if k.startswith(_LIKE_KEY) and k not in wanted]:
+            self._drop(key, source_key)
+        for source_key, like in wanted.items():
+            if source_key not in rows:
+                self._add(like)
 
-def ingest_reaction_removed(session: Session, scope: _Scope, event: Mapping[str, Any]) -> IngestOutcome:
-    """Removing an emoji takes the like back once the member has no emoji left on that message."""
-    target = _reaction_target(event)
-    link = q.link_message(session, scope.team.id, target[0], target[1]) if target else None
-    if target is None or link is None:
-        return NOTHING
-    channel_id, ts, user = target
-    like = _like_for(scope, link, channel_id, ts, user, event.get("event_ts"))
-    if like is None:
-        return NOTHING
-    remaining = q.remove_reaction(session, scope.team.id, channel_id, ts, user, str(event.get("reaction") or ""))
-    if remaining == 0:
-        q.delete_entry(session, scope.team.id, like.source_key)
-    return NOTHING
+    def _bot_joined(self, event: Mapping[str, Any]) -> IngestOutcome:
+        """The bot was added to a channel: remember it (the summary's default home) and ask for its history."""
+        channel_id = event.get("channel")
+        if not isinstance(channel_id, str) or not channel_id:
+            return NOTHING
+        private = _is_private(self._privacy.get(channel_id), channel_id, event.get("channel_type"))
+        q.upsert_channel(self._session, self._team_id, channel_id, is_private=private, bot_joined_at=self._scope.now)
+        if self._scope.team.first_channel_id is None:
+            self._scope.team.first_channel_id = channel_id
+        return IngestOutcome(bot_joined_channel=channel_id)
 
+    _APPLY: ClassVar[dict[str, Callable[[LiveBatch, Mapping[str, Any]], IngestOutcome]]] = {
+        "message": _message,
+        "message_changed": _edit,
+        "message_deleted": _deleted,
+        "reaction_added": _reaction,
+        "reaction_removed": _reaction,
+        "bot_joined": _bot_joined,
+    }
 
-def ingest_bot_joined(session: Session, scope: _Scope, event: Mapping[str, Any]) -> IngestOutcome:
-    """The bot was added to a channel: remember it (the summary's default home) and ask for its history."""
-    channel_id = event.get("channel")
-    if not isinstance(channel_id, str) or not channel_id:
-        return NOTHING
-    private = _is_private(session, scope.team.id, channel_id, event.get("channel_type"))
-    q.upsert_channel(session, scope.team.id, channel_id, is_private=private, bot_joined_at=scope.now)
-    if scope.team.first_channel_id is None:
-        scope.team.first_channel_id = channel_id
-    return IngestOutcome(bot_joined_channel=channel_id)
+    def _channel(self, event: Mapping[str, Any]) -> ChannelContext:
+        """The event's channel; its privacy is remembered when the event says it."""
+        channel_id = str(event.get("channel") or "")
+        channel_type = event.get("channel_type")
+        private = _is_private(self._privacy.get(channel_id), channel_id, channel_type)
+        if channel_type in _PRIVATE_CHANNEL_TYPES + _PUBLIC_CHANNEL_TYPES:
+            self._privacy[channel_id] = self._channel_writes[channel_id] = private
+        return ChannelContext(channel_id=channel_id, is_private=private, bot_user_id=self._scope.bot_user_id)
 
+    def _add(self, entry: LedgerEntry) -> None:
+        scope = self._scope
+        self._rows[(entry.channel_id, entry.message_ts)][entry.source_key] = _Row(
+            entry.kind.value,
+            entry.user_id,
+            entry.private,
+            entry.channel_id,
+            entry.message_ts,
+            entry.thread_ts,
+            row=entry_row(entry, team_id=scope.team.id, timezone=scope.timezone, now=scope.now),
+        )
 
-_Apply = Callable[[Session, _Scope, Mapping[str, Any]], IngestOutcome]
-_APPLY: dict[str, _Apply] = {
-    "message": ingest_message,
-    "message_changed": ingest_edit,
-    "message_deleted": ingest_delete,
-    "reaction_added": ingest_reaction_added,
-    "reaction_removed": ingest_reaction_removed,
-    "bot_joined": ingest_bot_joined,
-}
+    def _drop(self, key: q.MessageKey, source_key: str) -> None:
+        row = self._rows[key].pop(source_key)
+        if row.id is not None:
+            self._stale_ids.add(row.id)
+
+    # -- writing the difference, at once ---------------------------------------------------------------------
+
+    def write(self) -> None:
+        session, team_id = self._session, self._team_id
+        for channel_id, private in sorted(self._channel_writes.items()):
+            q.upsert_channel(session, team_id, channel_id, is_private=private)
+        q.save_message_states(session, team_id, self._state_writes, self._scope.now)
+        q.save_reaction_marks(session, team_id, self._reaction_writes)
+        delete_activity_ids(session, team_id, sorted(self._stale_ids))
+        insert_activities(session, [row.row for rows in self._rows.values() for row in rows.values() if row.row])
 
 
 def event_action(event: Mapping[str, Any], bot_user_id: str | None) -> str | None:
@@ -329,107 +503,57 @@ def event_action(event: Mapping[str, Any], bot_user_id: str | None) -> str | Non
     return None
 
 
-# --- store before ack, process, replay ---------------------------------------------------------------
+def event_channel(event: Mapping[str, Any]) -> str:
+    """The channel an event changes things in ('' if none): writers of one channel take turns."""
+    item = event.get("item")
+    channel = item.get("channel") if isinstance(item, Mapping) else event.get("channel")
+    return channel if isinstance(channel, str) else ""
 
 
-def receive_event(deps: Deps, envelope: EventEnvelope) -> IngestOutcome:
-    """Store the delivery (committed), then apply it and mark it processed in one transaction.
+class Scopes:
+    """Each team's scope, read once per batch of events (the writer's transaction)."""
 
-    A copy of an event already processed changes nothing. A copy that arrives while the first is still
-    being processed, or after it failed, is applied again, which is harmless.
-    """
-    action = event_action(envelope.event, envelope.bot_user_id)
-    if action is None:
-        return NOTHING
-    now = deps.now()
-    try:
-        with deps.db.session() as session:
-            processed_at = q.store_event(
-                session,
-                team_id=envelope.team_id,
-                event_id=envelope.event_id,
-                event_type=str(envelope.event.get("type"))[:64],
-                payload={"event": dict(envelope.event), "bot_user_id": envelope.bot_user_id},
-                now=now,
+    def __init__(self, session: Session, now: datetime) -> None:
+        self._session = session
+        self._now = now
+        self._scopes: dict[tuple[str, str | None], _Scope] = {}
+
+    def get(self, team_id: str, bot_user_id: str | None) -> _Scope:
+        key = (team_id, bot_user_id)
+        scope = self._scopes.get(key)
+        if scope is None:
+            team = ensure_team(self._session, team_id, self._now)
+            if bot_user_id and team.bot_user_id != bot_user_id:
+                team.bot_user_id = bot_user_id
+            scope = _Scope(
+                team,
+                bot_user_id or team.bot_user_id,
+                team_settings(team).timezone,
+                self._now,
+                q.opted_out_user_ids(self._session, team_id),
             )
-    except Exception as error:  # whatever the driver raised, the event is not safe yet: let Slack retry
-        raise EventNotStored(f"event {envelope.event_id} could not be stored") from error
-    if processed_at is not None:
-        log.info("skipped event %s: a copy was already processed", envelope.event_id)
-        return DUPLICATE
-    return _process(deps, envelope, action)
+            self._scopes[key] = scope
+        return scope
 
 
-def _process(deps: Deps, envelope: EventEnvelope, action: str) -> IngestOutcome:
-    now = deps.now()
-    with deps.db.session() as session:
-        team = ensure_team(session, envelope.team_id, now)
-        if envelope.bot_user_id and team.bot_user_id != envelope.bot_user_id:
-            team.bot_user_id = envelope.bot_user_id
-        scope = _Scope(
-            team,
-            envelope.bot_user_id or team.bot_user_id,
-            team_settings(team).timezone,
-            now,
-            q.opted_out_user_ids(session, envelope.team_id),
-        )
-        outcome = _APPLY[action](session, scope, envelope.event)
-        q.mark_event_processed(session, envelope.team_id, envelope.event_id, now)
-    return outcome
+def apply_events(
+    session: Session, scopes: Scopes, events: Sequence[tuple[str, Mapping[str, Any], str | None]]
+) -> list[tuple[str, IngestOutcome]]:
+    """Apply a batch of stored deliveries, (team, event, our bot user) oldest first, in the writer's transaction.
 
-
-def _mark_processed(deps: Deps, envelope: EventEnvelope) -> IngestOutcome:
-    with deps.db.session() as session:
-        q.mark_event_processed(session, envelope.team_id, envelope.event_id, deps.now())
-    return NOTHING
-
-
-@dataclass(frozen=True)
-class ReplayReport:
-    """What a replay did; `bot_joined` lists (team, channel) whose history import still has to start."""
-
-    replayed: int
-    failed: int
-    pruned: int
-    bot_joined: tuple[tuple[str, str], ...] = ()
-
-
-def replay_unprocessed(deps: Deps, older_than: timedelta = timedelta(minutes=2)) -> ReplayReport:
-    """Apply stored events that were never processed (a crash, a failing listener), then prune old ones.
-
-    `older_than` leaves alone events a listener may be processing right now. Meant for the clock, every
-    few minutes. An event that keeps failing is tried MAX_ATTEMPTS times, then left for a person.
+    What cannot change anything changes nothing. Returns what calls for Slack afterwards, per team.
     """
-    now = deps.now()
-    with deps.db.session() as session:
-        pending = q.unprocessed_events(
-            session, received_before=now - older_than, max_attempts=MAX_ATTEMPTS, limit=REPLAY_BATCH
-        )
-    replayed = failed = 0
-    joined: list[tuple[str, str]] = []
-    for stored in pending:
-        event = stored.payload.get("event")
-        envelope = EventEnvelope(
-            stored.team_id,
-            stored.event_id,
-            event if isinstance(event, Mapping) else {},
-            stored.payload.get("bot_user_id"),
-        )
-        action = event_action(envelope.event, envelope.bot_user_id)
-        with deps.db.session() as session:
-            q.bump_attempts(session, stored.team_id, stored.event_id)
-        try:
-            outcome = _process(deps, envelope, action) if action else _mark_processed(deps, envelope)
-        except Exception:  # one poisoned event must not stop the others; it stays stored for a person
-            log.exception("replaying event %s failed (attempt %d)", stored.event_id, stored.attempts + 1)
-            failed += 1
-            continue
-        replayed += 1
-        if outcome.bot_joined_channel:
-            joined.append((stored.team_id, outcome.bot_joined_channel))
-    with deps.db.session() as session:
-        pruned = q.prune_events(session, processed_before=now - KEEP_PROCESSED, abandoned_before=now - KEEP_ABANDONED)
-    return ReplayReport(replayed, failed, pruned, tuple(joined))
+    by_team: dict[tuple[str, str | None], list[tuple[str, Mapping[str, Any]]]] = defaultdict(list)
+    for team_id, event, bot_user_id in events:
+        action = event_action(event, bot_user_id)
+        if action is not None:
+            by_team[(team_id, bot_user_id)].append((action, event))
+    outcomes: list[tuple[str, IngestOutcome]] = []
+    for (team_id, bot_user_id), team_events in by_team.items():
+        batch = LiveBatch(session, scopes.get(team_id, bot_user_id), team_events)
+        outcomes.extend((team_id, outcome) for outcome in batch.apply())
+        batch.write()
+    return outcomes
 
 
 # --- history and exports -------------------------------------------------------------------------------

@@ -14,7 +14,14 @@ from bot.store.upsert import insert_or_ignore
 
 
 def ensure_team(session: Session, team_id: str, now: datetime) -> Team:
-    """Return the team's row, creating it with default settings the first time we hear from it."""
+    """Return the team's row, creating it with default settings the first time we hear from it.
+
+    Read first: on SQLite a write takes the database's one write lock until the transaction ends, and every
+    command and batch of events starts here; only the very first contact needs to write.
+    """
+    team = session.scalars(select(Team).where(Team.id == team_id)).one_or_none()
+    if team is not None:
+        return team
     insert_or_ignore(session, Team, [{"id": team_id, "settings": {}, "created_at": now}], ["id"])
     return session.scalars(select(Team).where(Team.id == team_id)).one()
 

@@ -1,4 +1,4 @@
-"""Queries behind watching Slack: thread parents, a message's entries, reactions, channels, stored events.
+"""Queries behind watching Slack: thread parents, a message's entries and versions, reactions, channels.
 
 Every function takes the caller's Session and never commits: the ingest, history and export services
 own their transactions. Ledger rows still go in and out through `bot.store.ledger`.
@@ -6,19 +6,19 @@ own their transactions. Ledger rows still go in and out through `bot.store.ledge
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from bot.coach.kinds import Kind, Source
-from bot.coach.messages import MESSAGE_KEY_PREFIXES, ParentMessage
+from bot.coach.messages import ParentMessage
 from bot.store.ledger import delete_activities
-from bot.store.models import Activity, Channel, InboundEvent, Member, Reaction
-from bot.store.upsert import insert_for, insert_or_ignore, insert_or_update
+from bot.store.models import REACTION_KEY, Activity, Channel, Member, MessageState, Reaction
+from bot.store.upsert import insert_for, insert_or_update
 
 # --- thread parents and link messages ------------------------------------------------------------
 
@@ -55,22 +55,15 @@ def link_parent(session: Session, team_id: str, channel_id: str, thread_ts: str)
 # --- a message's own entries (edits and deletions) -------------------------------------------------
 
 
-def _message_keys_condition() -> Any:
-    return or_(*(Activity.source_key.startswith(prefix, autoescape=True) for prefix in MESSAGE_KEY_PREFIXES))
-
-
-def message_entries(session: Session, team_id: str, channel_id: str, ts: str) -> dict[str, tuple[int, str]]:
-    """Return the entries that belong to the message itself (links, its reply), as source_key -> (id, kind)."""
-    rows = session.execute(
-        select(Activity.source_key, Activity.id, Activity.kind).where(
-            Activity.team_id == team_id,
-            Activity.channel_id == channel_id,
-            Activity.message_ts == ts,
-            Activity.source == Source.SLACK.value,
-            _message_keys_condition(),
-        )
+def delete_thread_engagement(session: Session, team_id: str, channel_id: str, thread_ts: str) -> int:
+    """Remove the comments given in a thread whose parent no longer has a link of a teammate to engage with."""
+    return delete_activities(
+        session,
+        team_id,
+        Activity.channel_id == channel_id,
+        Activity.thread_ts == thread_ts,
+        Activity.source_key.startswith("reply:", autoescape=True),
     )
-    return {key: (row_id, kind) for key, row_id, kind in rows}
 
 
 def delete_message_and_what_hung_on_it(session: Session, team_id: str, channel_id: str, ts: str) -> int:
@@ -89,6 +82,221 @@ def delete_message_and_what_hung_on_it(session: Session, team_id: str, channel_i
     )
 
 
+# --- message versions (order-independent ingest) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """The newest version of a message seen (see MessageState)."""
+
+    ts: str
+    thread_ts: str | None
+    version: str
+    deleted: bool
+    message: dict[str, Any] | None
+
+
+_STATE_COLUMNS = (
+    MessageState.ts,
+    MessageState.thread_ts,
+    MessageState.version,
+    MessageState.deleted,
+    MessageState.message,
+)
+
+
+def prune_message_states(session: Session, *, updated_before: datetime) -> int:
+    result = session.execute(delete(MessageState).where(MessageState.updated_at < updated_before))
+    return result.rowcount or 0
+
+
+def prune_reactions_on_plain_messages(session: Session, *, ts_before: str) -> int:
+    """Forget emoji on messages that never had a counted link (kept a while in case the message came late)."""
+    linked = select(Activity.id).where(
+        Activity.team_id == Reaction.team_id,
+        Activity.channel_id == Reaction.channel_id,
+        Activity.message_ts == Reaction.message_ts,
+        Activity.kind == Kind.LINK.value,
+    )
+    result = session.execute(delete(Reaction).where(Reaction.message_ts < ts_before, ~linked.exists()))
+    return result.rowcount or 0
+
+
+# --- a batch of live events: what it touches, read at once and written at once ---------------------------
+
+MessageKey = tuple[str, str]  # (channel, ts)
+_IN_BATCH = 400  # keys per IN list: two parameters each, far under either database's limit
+
+
+@dataclass(frozen=True)
+class ReactionMark:
+    """The newest event seen for one member's emoji on one message: its Slack ts (None: from history) and whether
+    it took the emoji away."""
+
+    event_ts: str | None
+    removed: bool
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """What the writer needs of a stored ledger row of a message it touches."""
+
+    id: int
+    source_key: str
+    kind: str
+    user_id: str
+    is_private: bool
+    channel_id: str
+    message_ts: str
+    thread_ts: str | None
+
+
+def _chunks(keys: Collection[Any]) -> list[list[Any]]:
+    listed = sorted(keys)
+    return [listed[begin : begin + _IN_BATCH] for begin in range(0, len(listed), _IN_BATCH)]
+
+
+def message_states(session: Session, team_id: str, keys: Collection[MessageKey]) -> dict[MessageKey, StoredMessage]:
+    found: dict[MessageKey, StoredMessage] = {}
+    for chunk in _chunks(keys):
+        rows = session.execute(
+            select(MessageState.channel_id, *_STATE_COLUMNS).where(
+                MessageState.team_id == team_id, tuple_(MessageState.channel_id, MessageState.ts).in_(chunk)
+            )
+        )
+        for channel_id, *state in rows:
+            found[(channel_id, state[0])] = StoredMessage(*state)
+    return found
+
+
+def thread_replies(session: Session, team_id: str, parents: Collection[MessageKey]) -> dict[MessageKey, StoredMessage]:
+    """The replies kept (not deleted) in these threads, by (channel, reply ts), whatever order they arrived in."""
+    found: dict[MessageKey, StoredMessage] = {}
+    for chunk in _chunks(parents):
+        rows = session.execute(
+            select(MessageState.channel_id, *_STATE_COLUMNS).where(
+                MessageState.team_id == team_id,
+                tuple_(MessageState.channel_id, MessageState.thread_ts).in_(chunk),
+                MessageState.ts != MessageState.thread_ts,
+                MessageState.deleted.is_(False),
+            )
+        )
+        for channel_id, *state in rows:
+            found[(channel_id, state[0])] = StoredMessage(*state)
+    return found
+
+
+def ledger_rows(session: Session, team_id: str, keys: Collection[MessageKey]) -> list[LedgerRow]:
+    """The Slack ledger rows of these messages: their links and replies, and the likes on them."""
+    found: list[LedgerRow] = []
+    for chunk in _chunks(keys):
+        rows = session.execute(
+            select(
+                Activity.id,
+                Activity.source_key,
+                Activity.kind,
+                Activity.user_id,
+                Activity.is_private,
+                Activity.channel_id,
+                Activity.message_ts,
+                Activity.thread_ts,
+            ).where(
+                Activity.team_id == team_id,
+                tuple_(Activity.channel_id, Activity.message_ts).in_(chunk),
+                Activity.source == Source.SLACK.value,
+            )
+        )
+        found.extend(LedgerRow(*row) for row in rows)
+    return found
+
+
+def reaction_marks(
+    session: Session, team_id: str, keys: Collection[MessageKey]
+) -> dict[MessageKey, dict[tuple[str, str], ReactionMark]]:
+    """Every emoji event remembered on these messages: (member, emoji) -> its newest mark."""
+    found: dict[MessageKey, dict[tuple[str, str], ReactionMark]] = {}
+    for chunk in _chunks(keys):
+        rows = session.execute(
+            select(
+                Reaction.channel_id,
+                Reaction.message_ts,
+                Reaction.user_id,
+                Reaction.reaction,
+                Reaction.event_ts,
+                Reaction.removed,
+            ).where(Reaction.team_id == team_id, tuple_(Reaction.channel_id, Reaction.message_ts).in_(chunk))
+        )
+        for channel_id, ts, user_id, name, event_ts, removed in rows:
+            found.setdefault((channel_id, ts), {})[(user_id, name)] = ReactionMark(event_ts, removed)
+    return found
+
+
+def channels_privacy(session: Session, team_id: str, channel_ids: Collection[str]) -> dict[str, bool]:
+    if not channel_ids:
+        return {}
+    rows = session.execute(
+        select(Channel.channel_id, Channel.is_private).where(
+            Channel.team_id == team_id, Channel.channel_id.in_(sorted(channel_ids))
+        )
+    )
+    return {channel_id: is_private for channel_id, is_private in rows}
+
+
+def save_message_states(
+    session: Session, team_id: str, states: Mapping[MessageKey, StoredMessage], now: datetime
+) -> None:
+    """Write the batch's newest message versions, in one executemany."""
+    if not states:
+        return
+    insert = insert_for(session)
+    statement = insert(MessageState.__table__)
+    statement = statement.on_conflict_do_update(
+        index_elements=["team_id", "channel_id", "ts"],
+        set_={name: statement.excluded[name] for name in ("thread_ts", "version", "deleted", "message", "updated_at")},
+    )
+    rows = [
+        {
+            "team_id": team_id,
+            "channel_id": channel_id,
+            "ts": state.ts,
+            "thread_ts": state.thread_ts,
+            "version": state.version,
+            "deleted": state.deleted,
+            "message": state.message,
+            "updated_at": now,
+        }
+        for (channel_id, _ts), state in sorted(states.items())
+    ]
+    session.execute(statement, rows)
+
+
+def save_reaction_marks(
+    session: Session, team_id: str, marks: Mapping[tuple[str, str, str, str], ReactionMark]
+) -> None:
+    """Write the batch's emoji marks, keyed (channel, ts, member, emoji), in one executemany."""
+    if not marks:
+        return
+    insert = insert_for(session)
+    statement = insert(Reaction.__table__)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(REACTION_KEY),
+        set_={"event_ts": statement.excluded.event_ts, "removed": statement.excluded.removed},
+    )
+    rows = [
+        {
+            "team_id": team_id,
+            "channel_id": channel_id,
+            "message_ts": ts,
+            "user_id": user_id,
+            "reaction": name,
+            "event_ts": mark.event_ts,
+            "removed": mark.removed,
+        }
+        for (channel_id, ts, user_id, name), mark in sorted(marks.items())
+    ]
+    session.execute(statement, rows)
+
+
 # --- reactions -------------------------------------------------------------------------------------
 
 
@@ -100,22 +308,6 @@ def add_reactions(session: Session, rows: Sequence[Mapping[str, str]]) -> None:
     table = Reaction.__table__
     statement = insert(table).on_conflict_do_nothing(index_elements=[column.name for column in table.primary_key])
     session.execute(statement, list(rows))
-
-
-def remove_reaction(session: Session, team_id: str, channel_id: str, ts: str, user_id: str, reaction: str) -> int:
-    """Forget one emoji; return how many emoji the member still has on that message."""
-    mine = (
-        Reaction.team_id == team_id,
-        Reaction.channel_id == channel_id,
-        Reaction.message_ts == ts,
-        Reaction.user_id == user_id,
-    )
-    session.execute(delete(Reaction).where(*mine, Reaction.reaction == reaction))
-    return session.scalar(select(func.count()).select_from(Reaction).where(*mine)) or 0
-
-
-def delete_entry(session: Session, team_id: str, source_key: str) -> int:
-    return delete_activities(session, team_id, Activity.source_key == source_key)
 
 
 # --- channels and members --------------------------------------------------------------------------
@@ -170,87 +362,3 @@ def bot_user_ids(session: Session, team_id: str) -> frozenset[str]:
 def opted_out_user_ids(session: Session, team_id: str) -> frozenset[str]:
     """Members who asked not to be tracked: nothing they do in Slack is stored."""
     return frozenset(session.scalars(select(Member.user_id).where(Member.team_id == team_id, Member.opted_out)))
-
-
-# --- stored events (store before ack) --------------------------------------------------------------
-
-
-def store_event(
-    session: Session, *, team_id: str, event_id: str, event_type: str, payload: Mapping[str, Any], now: datetime
-) -> datetime | None:
-    """Store a delivery unless it is already stored and count the attempt.
-
-    Return the stored row's processed_at: a datetime means a copy was already fully processed.
-    """
-    insert_or_ignore(
-        session,
-        InboundEvent,
-        [
-            {
-                "team_id": team_id,
-                "event_id": event_id,
-                "event_type": event_type,
-                "payload": dict(payload),
-                "received_at": now,
-                "attempts": 0,
-            }
-        ],
-        ["team_id", "event_id"],
-    )
-    return bump_attempts(session, team_id, event_id)
-
-
-def bump_attempts(session: Session, team_id: str, event_id: str) -> datetime | None:
-    """Count one more attempt at processing the event; return when it was processed, if it was."""
-    return session.execute(
-        update(InboundEvent)
-        .where(InboundEvent.team_id == team_id, InboundEvent.event_id == event_id)
-        .values(attempts=InboundEvent.attempts + 1)
-        .returning(InboundEvent.processed_at)
-    ).scalar_one()
-
-
-def mark_event_processed(session: Session, team_id: str, event_id: str, now: datetime) -> None:
-    session.execute(
-        update(InboundEvent)
-        .where(InboundEvent.team_id == team_id, InboundEvent.event_id == event_id)
-        .values(processed_at=now)
-    )
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    team_id: str
-    event_id: str
-    payload: dict[str, Any]
-    attempts: int
-
-
-def unprocessed_events(
-    session: Session, *, received_before: datetime, max_attempts: int, limit: int
-) -> list[StoredEvent]:
-    """Events stored but never processed (a crash, a failed listener), oldest first."""
-    rows = session.execute(
-        select(InboundEvent.team_id, InboundEvent.event_id, InboundEvent.payload, InboundEvent.attempts)
-        .where(
-            InboundEvent.processed_at.is_(None),
-            InboundEvent.received_at < received_before,
-            InboundEvent.attempts < max_attempts,
-        )
-        .order_by(InboundEvent.received_at)
-        .limit(limit)
-    )
-    return [StoredEvent(*row) for row in rows]
-
-
-def prune_events(session: Session, *, processed_before: datetime, abandoned_before: datetime) -> int:
-    """Delete processed events past Slack's retry window, and given-up ones after a longer grace."""
-    result = session.execute(
-        delete(InboundEvent).where(
-            or_(
-                InboundEvent.processed_at < processed_before,
-                and_(InboundEvent.processed_at.is_(None), InboundEvent.received_at < abandoned_before),
-            )
-        )
-    )
-    return result.rowcount or 0

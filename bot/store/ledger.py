@@ -7,10 +7,11 @@ live in one place.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,8 +19,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import URL, ColumnElement, Index, delete, func, select
 from sqlalchemy.orm import Session
 
-from bot.store.models import Activity, Reaction
-from bot.store.rollups import FACT_COLUMNS, RollupFacts, apply_rows, rebuild_rollups
+from bot.store.models import REACTION_KEY, Activity, Reaction
+from bot.store.rollups import FACT_COLUMNS, RollupFacts, apply_changes, apply_rows, rebuild_rollups
 from bot.store.upsert import driver_insert_or_ignore_sql, insert_for, is_sql_literal
 
 # A batch this size keeps a bulk insert under SQLite's 32,766 bound-parameter limit.
@@ -131,7 +132,7 @@ def insert_activities(session: Session, rows: Sequence[dict[str, Any]]) -> int:
         for row in session.execute(statement, list(rows[start : start + INSERT_BATCH])):
             new[row[0]].append(row[1:])
     for team_id, facts in new.items():
-        apply_rows(session, team_id, facts, +1)
+        _to_rollups(session, team_id, facts, +1)
     return sum(map(len, new.values()))
 
 
@@ -140,8 +141,61 @@ def delete_activities(session: Session, team_id: str, *conditions: ColumnElement
     deleted = session.execute(
         delete(Activity).where(Activity.team_id == team_id, *conditions).returning(*FACT_COLUMNS)
     ).all()
-    apply_rows(session, team_id, deleted, -1)
+    _to_rollups(session, team_id, deleted, -1)
     return len(deleted)
+
+
+class RollupBatch:
+    """Ledger changes held back from the rollups until a batch of events is written (see `rollups_per_batch`)."""
+
+    def __init__(self) -> None:
+        self._changes: list[tuple[str, Sequence[Any], int]] = []
+
+    def add(self, team_id: str, rows: Iterable[Sequence[Any]], sign: int) -> None:
+        self._changes.extend((team_id, row, sign) for row in rows)
+
+    def mark(self) -> int:
+        """Where the batch stands, to go back to if the event being written fails (`forget_since`)."""
+        return len(self._changes)
+
+    def forget_since(self, mark: int) -> None:
+        del self._changes[mark:]
+
+    def apply(self, session: Session) -> None:
+        by_team: dict[str, list[tuple[Sequence[Any], int]]] = defaultdict(list)
+        for team_id, row, sign in self._changes:
+            by_team[team_id].append((row, sign))
+        self._changes.clear()
+        for team_id, changes in sorted(by_team.items()):
+            apply_changes(session, team_id, changes)
+
+
+_ROLLUP_BATCH = "rollup_batch"
+
+
+@contextlib.contextmanager
+def rollups_per_batch(session: Session) -> Iterator[RollupBatch]:
+    """Within the block, rows written through this module reach the rollups once, summed, when it ends.
+
+    The ledger writer applies hundreds of events per transaction; kept on write one event at a time, the
+    rollups' upserts were most of an event's cost. Leaving the block by an exception applies nothing (the
+    transaction is rolled back with it).
+    """
+    batch = RollupBatch()
+    session.info[_ROLLUP_BATCH] = batch
+    try:
+        yield batch
+        batch.apply(session)
+    finally:
+        session.info.pop(_ROLLUP_BATCH, None)
+
+
+def _to_rollups(session: Session, team_id: str, rows: Sequence[Sequence[Any]], sign: int) -> None:
+    batch: RollupBatch | None = session.info.get(_ROLLUP_BATCH)
+    if batch is None:
+        apply_rows(session, team_id, rows, sign)
+    else:
+        batch.add(team_id, rows, sign)
 
 
 def delete_activity_ids(session: Session, team_id: str, ids: Iterable[int]) -> int:
@@ -313,9 +367,7 @@ def _bulk_insert_sql(driver: str) -> str:
 
 @functools.cache
 def _reaction_insert_sql(driver: str) -> str:
-    table = Reaction.__table__
-    columns = [column.name for column in table.columns]
-    return driver_insert_or_ignore_sql(driver, table, columns, [column.name for column in table.primary_key])
+    return driver_insert_or_ignore_sql(driver, Reaction.__table__, REACTION_KEY, REACTION_KEY)
 
 
 # What inserting a row with its rollups kept on write costs, and what rebuilding the rollups costs per row of

@@ -150,12 +150,33 @@ class Reaction(Base):
     message_ts: Mapped[str] = mapped_column(String(TS), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
     reaction: Mapped[str] = mapped_column(String(100), primary_key=True)
+    # The newest reaction_added/removed seen for this emoji wins, whatever order Slack delivered them in: a
+    # removed emoji stays as a row (removed) so an older "added" delivered after it cannot bring it back.
+    # History and exports carry no reaction time (None: older than any live event).
+    event_ts: Mapped[str | None] = mapped_column(String(TS))
+    removed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+
+# The columns that say which emoji is where: what history and exports write (they know nothing of removals).
+REACTION_KEY = ("team_id", "channel_id", "message_ts", "user_id", "reaction")
 
 
 class InboundEvent(Base):
-    """An Events API delivery, stored before it is acknowledged: dedupe on event_id, replay if unprocessed."""
+    """The inbox: an Events API delivery, stored before it is acknowledged (dedupe on event_id).
+
+    The ledger writer (`bot.services.inbox`) applies unprocessed rows oldest `event_ts` first and marks them
+    processed in the same transaction; a delivery that failed MAX_ATTEMPTS times is parked for a person.
+    """
 
     __tablename__ = "inbound_events"
+    __table_args__ = (
+        Index(
+            "ix_inbound_events_pending",
+            "event_ts",
+            sqlite_where=text("processed_at IS NULL"),
+            postgresql_where=text("processed_at IS NULL"),
+        ),
+    )
 
     team_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -164,6 +185,34 @@ class InboundEvent(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(SmallInteger, default=0, server_default=text("0"))
+    # The event's own Slack ts (zero-padded, so text order is time order): the order the writer applies them in.
+    event_ts: Mapped[str] = mapped_column(String(TS), default="", server_default=text("''"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # After a failure, not before this: a lock timeout or a database restart passes, a real bug parks it.
+    retry_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class MessageState(Base):
+    """The newest version of a Slack message the bot has seen, kept a few days so deliveries may come in any order.
+
+    An edit is applied only when it is newer than `version` (the edit's time), a deletion is final, and a thread
+    reply is stored even when its parent has not arrived yet: when the parent comes, its replies are read
+    again from here. The ledger entries of a message are always a function of this row, its parent and its
+    emoji (`bot.services.ingest`), never of the order events arrived in.
+    """
+
+    __tablename__ = "message_states"
+    __table_args__ = (Index(None, "team_id", "channel_id", "thread_ts"), Index(None, "updated_at"))
+
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID), _team_fk(), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    ts: Mapped[str] = mapped_column(String(TS), primary_key=True)
+    thread_ts: Mapped[str | None] = mapped_column(String(TS))
+    version: Mapped[str] = mapped_column(String(TS))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The message as Slack last sent it (None once deleted); read again when its thread parent arrives.
+    message: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Delivery(Base):

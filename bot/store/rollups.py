@@ -52,6 +52,8 @@ from sqlalchemy import (
     tuple_,
     type_coerce,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.coach.kinds import GIVEN_KINDS, LIGHT_KINDS, PUSHED_KINDS, Kind, Source
@@ -59,7 +61,6 @@ from bot.coach.periods import PeriodName
 from bot.coach.totals import BREADTH, COUNT_COLUMNS, COUNTERS, LIGHT, PUSHED, RECEIVED_COLUMN, Family, group_sums
 from bot.store.models import Activity, RollupCounterpart, RollupDay, RollupHour, RollupReceivedPair, RollupTotals
 from bot.store.planner import not_an_index_term
-from bot.store.upsert import insert_for
 
 ALL_START = date(1970, 1, 1)  # the `start` of the one 'all' period
 
@@ -124,13 +125,22 @@ def is_received(
 
 def apply_rows(session: Session, team_id: str, rows: Iterable[Sequence[Any]], sign: int) -> None:
     """Add (+1) or remove (-1) ledger rows, given as tuples of `FACT_COLUMNS`, to the team's rollups."""
+    apply_changes(session, team_id, ((row, sign) for row in rows))
+
+
+def apply_changes(session: Session, team_id: str, changes: Iterable[tuple[Sequence[Any], int]]) -> None:
+    """Apply ledger rows added (+1) and removed (-1), in any mix, to the team's rollups: deltas summed, one pass.
+
+    The ledger writer hands a whole batch of events here at once, so each touched group is upserted once per
+    batch however many events moved it; a row added and removed in the same batch cancels out.
+    """
     counterparts: Deltas = defaultdict(Counter)
     days: Deltas = defaultdict(Counter)
     hours: Deltas = defaultdict(Counter)
     received: Deltas = defaultdict(Counter)
     received_days: dict[Key, Counter[date]] = defaultdict(Counter)
     totals: Deltas = defaultdict(Counter)
-    for user_id, kind_name, day, hour, counterpart, source, channel_id, thread_ts in rows:
+    for (user_id, kind_name, day, hour, counterpart, source, channel_id, thread_ts), sign in changes:
         kind = Kind(kind_name)
         column = COUNT_COLUMNS[kind]
         buckets = _buckets(day)
@@ -236,6 +246,23 @@ def _key_columns(table: Table) -> list[str]:
     return [column.name for column in table.primary_key.columns]
 
 
+@functools.cache
+def _key_and_counter_columns(table: Table) -> tuple[list[str], list[str]]:
+    keys = _key_columns(table)[1:]
+    return keys, [column.name for column in table.columns if column.name not in keys and column.name != "team_id"]
+
+
+@functools.cache
+def _count_statement(dialect: str, table: Table) -> Any:
+    """The table's `count = count + delta` upsert with RETURNING, built once per process (not once per write)."""
+    keys, counters = _key_and_counter_columns(table)
+    statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
+    return statement.on_conflict_do_update(
+        index_elements=["team_id", *keys],
+        set_={name: table.c[name] + statement.excluded[name] for name in counters},
+    ).returning(*(table.c[name] for name in (*keys, *counters)))
+
+
 def _count(
     session: Session, team_id: str, table: Table, deltas: Deltas
 ) -> list[tuple[Key, dict[str, int], dict[str, int]]]:
@@ -243,14 +270,8 @@ def _count(
 
     Rows left with nothing but zeros are deleted: an empty group or member has nothing to say.
     """
-    keys = _key_columns(table)[1:]
-    counters = [column.name for column in table.columns if column.name not in keys and column.name != "team_id"]
-    insert = insert_for(session)
-    statement = insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=["team_id", *keys],
-        set_={name: table.c[name] + statement.excluded[name] for name in counters},
-    ).returning(*(table.c[name] for name in (*keys, *counters)))
+    keys, counters = _key_and_counter_columns(table)
+    statement = _count_statement(session.get_bind().dialect.name, table)
     # Sorted, so every writer takes row locks in one order and concurrent transactions cannot deadlock.
     values = [
         {"team_id": team_id, **dict(zip(keys, key, strict=True)), **{name: delta[name] for name in counters}}

@@ -22,7 +22,7 @@ from bot.coach.periods import PeriodName
 from bot.coach.scoring import DEFAULT_RULES, Tally, score_members
 from bot.coach.totals import score_totals
 from bot.store.database import Database
-from bot.store.ledger import activity_row, delete_activities, insert_activities
+from bot.store.ledger import activity_row, delete_activities, insert_activities, rollups_per_batch
 from bot.store.models import Activity, Member, Team
 from bot.store.rollups import ALL_START, ROLLUP_TABLES, is_received, period_start, rebuild_rollups
 from bot.store.tallies import member_totals
@@ -141,6 +141,26 @@ def test_rollups_equal_a_recomputation_after_inserts_redeliveries_and_deletes(db
         assert stored(db, period, start) == totals
         with db.session() as session:
             assert_same_standings(standings, score_totals(member_totals(session, TEAM, period, start), DEFAULT_RULES))
+
+    assert_a_rebuild_changes_nothing(db)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    before=st.lists(keys, max_size=10),
+    steps=st.lists(st.tuples(st.booleans(), st.lists(keys, min_size=1, max_size=5)), min_size=1, max_size=8),
+)
+def test_rollups_summed_over_a_batch_equal_rollups_kept_row_by_row(db: Database, before, steps) -> None:
+    """The ledger writer's batch: rows added and removed in any mix, the rollups applied once at its end."""
+    fresh_team(db)
+    with db.session() as session:
+        insert_activities(session, [row_for(key) for key in before])
+    with db.session() as session, rollups_per_batch(session):
+        for adding, chosen in steps:
+            if adding:
+                insert_activities(session, [row_for(key) for key in chosen])
+            else:
+                delete_activities(session, TEAM, Activity.source_key.in_([f"k{key}" for key in chosen]))
 
     assert_a_rebuild_changes_nothing(db)
 

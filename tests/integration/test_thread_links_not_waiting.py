@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.coach.messages import ts_to_datetime
-from bot.services.ingest import EventEnvelope, receive_event
+from bot.services.inbox import accept, drain_pending
+from bot.services.ingest import EventEnvelope
 from bot.store.waiting import waiting_links
 from tests.slack_events import ANA, BEN, BOT, message
 from tests.slack_stub import TEAM_ID
@@ -17,8 +18,9 @@ REPLY_TS = "1795424460.000100"
 def test_only_the_top_level_link_can_wait(deps, db, clock) -> None:  # type: ignore[no-untyped-def]
     parent = message(ANA, "Our new post <https://x.com/ana/status/1>", PARENT_TS)
     reply = message(BEN, "+1 and see also <https://ben.blog/related>", REPLY_TS, thread_ts=PARENT_TS)
-    receive_event(deps, EventEnvelope(TEAM_ID, "EvPARENT01", parent, BOT))
-    receive_event(deps, EventEnvelope(TEAM_ID, "EvREPLY001", reply, BOT))
+    accept(deps, EventEnvelope(TEAM_ID, "EvPARENT01", parent, BOT))
+    accept(deps, EventEnvelope(TEAM_ID, "EvREPLY001", reply, BOT))
+    drain_pending(deps)
 
     later = ts_to_datetime(PARENT_TS) + timedelta(hours=30)  # past the 24 h threshold, no substantive reply
     with db.session() as session:

@@ -111,7 +111,7 @@ def test_an_event_that_cannot_be_stored_gets_503_so_slack_redelivers_it(driver: 
     with db.engine.begin() as connection:
         connection.execute(text("ALTER TABLE inbound_events RENAME TO inbound_events_away"))
     try:
-        response = driver.event(link, event_id="EvNOSTORE1")
+        response = driver.event(link, event_id="EvNOSTORE1", settle=False)
     finally:
         with db.engine.begin() as connection:
             connection.execute(text("ALTER TABLE inbound_events_away RENAME TO inbound_events"))

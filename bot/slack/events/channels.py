@@ -1,7 +1,8 @@
 """The bot joining a channel: remember it and import its last two weeks, without holding up Slack's answer.
 
-Someone else joining changes nothing (but still gets its 200). The import runs on `BACKFILLS`, a pool of
-one worker shared with `/coach backfill`, so a flood of invitations never floods Slack's rate limits.
+Someone else joining changes nothing (but still gets its 200). The bot's own arrival is stored in the inbox;
+once the ledger writer applied it, `bot.slack.after_ledger` starts the import on `BACKFILLS`, a pool of one
+worker shared with `/coach backfill`, so a flood of invitations never floods Slack's rate limits.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
 from bot.services.history import HISTORY_DAYS, BackgroundJobs, backfill_channel, backfill_key
-from bot.services.ingest import EventEnvelope, receive_event
+from bot.services.inbox import accept
+from bot.services.ingest import EventEnvelope
 from bot.slack.blocks import Message
 from bot.slack.blocks.history import build_backfill_done, build_backfill_failed
 
@@ -56,13 +58,10 @@ def start_backfill(
 
 
 def register(app: App, deps: Deps) -> None:
-    def handle_member_joined(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        """Only the bot's own arrival matters: it sets the summary's default channel and starts the import."""
+    def handle_member_joined(body: dict[str, Any], context: BoltContext) -> None:
+        """Only the bot's own arrival is stored: it sets the summary's default channel and starts the import."""
         envelope = EventEnvelope.from_body(body, context.bot_user_id)
-        if envelope is None:
-            return
-        outcome = receive_event(deps, envelope)
-        if outcome.bot_joined_channel:
-            start_backfill(deps, client, envelope.team_id, outcome.bot_joined_channel)
+        if envelope is not None:
+            accept(deps, envelope)
 
     app.event("member_joined_channel")(handle_member_joined)

@@ -1,8 +1,8 @@
 """Messages in channels the bot is in: shared links, thread replies, edits (the unfurl too) and deletions.
 
 One listener for every message event, whatever its subtype: Bolt answers an unmatched event with a 404,
-which Slack would retry. The service decides what a message is worth; bot messages, joins and the
-other subtypes change nothing.
+which Slack would retry. The listener only stores the delivery in the inbox (Slack's 200 waits for that and
+nothing else); the ledger writer decides what it is worth (bot.services.inbox, bot.services.ingest).
 """
 
 from __future__ import annotations
@@ -10,24 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt import App, BoltContext
-from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.services.ingest import EventEnvelope, receive_event
-from bot.services.nudges import burst_note_if_due
+from bot.services.inbox import accept
+from bot.services.ingest import EventEnvelope
 
 
 def register(app: App, deps: Deps) -> None:
-    def handle_message(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        """Store the event, then count it; Slack gets its 200 only after both (process_before_response).
-
-        New links may earn their author a private note about bursts, sent after the ledger committed.
-        """
+    def handle_message(body: dict[str, Any], context: BoltContext) -> None:
+        """Store the delivery; bot messages, joins and plain chatter are not even stored."""
         envelope = EventEnvelope.from_body(body, context.bot_user_id)
-        if envelope is None:
-            return
-        outcome = receive_event(deps, envelope)
-        if outcome.links_added and outcome.user_id and outcome.channel_id:
-            burst_note_if_due(deps, client, envelope.team_id, outcome.user_id, outcome.channel_id, deps.now())
+        if envelope is not None:
+            accept(deps, envelope)
 
     app.event("message")(handle_message)
