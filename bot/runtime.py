@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import gc
 import logging
+import multiprocessing
 import os
 import threading
 
@@ -45,7 +46,7 @@ def build_wsgi_app(settings: Settings) -> SlackWSGIApp:
     # gunicorn --preload builds the app once, then forks its workers: threads do not survive a fork, so each
     # worker starts its own ledger writer as it is forked (and, without --preload, at its first request).
     os.register_at_fork(after_in_child=writer.after_fork)
-    app = SlackWSGIApp(bolt_app, deps.db, in_each_process=writer.ensure_started)
+    app = SlackWSGIApp(bolt_app, deps.db, in_each_process=writer.ensure_started, on_close=writer.stop)
     settle_startup_objects()
     return app
 
@@ -58,11 +59,13 @@ class WriterPerProcess:
         self._client = client
         self._builder_pid = os.getpid()
         self._started_pid: int | None = None
+        self._writer: LedgerWriter | None = None
         self._lock = threading.Lock()
 
     def after_fork(self) -> None:
         self._lock = threading.Lock()  # a lock some thread held at the fork would stay held in the child
-        if os.getppid() == self._builder_pid:  # a worker gunicorn forked, not a process one of them forked
+        # A worker gunicorn forked, not a process one of them forked, nor a multiprocessing child.
+        if os.getppid() == self._builder_pid and multiprocessing.parent_process() is None:
             self._deps.db.engine.dispose(close=False)  # connections opened before the fork belong to the parent
             self.ensure_started()
 
@@ -73,8 +76,13 @@ class WriterPerProcess:
             if self._started_pid == os.getpid():
                 return
             self._started_pid = os.getpid()
-            writer = start_ledger_writer(self._deps, self._client)
-            atexit.register(writer.stop)
+            self._writer = start_ledger_writer(self._deps, self._client)
+            atexit.register(self._writer.stop)
+
+    def stop(self) -> None:
+        if self._writer is not None and self._started_pid == os.getpid():
+            self._writer.stop()
+            self._writer = None
 
 
 def start_ledger_writer(deps: Deps, client: WebClient) -> LedgerWriter:

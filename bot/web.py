@@ -38,10 +38,24 @@ def _reply(start_response: StartResponse, status: str, body: dict[str, Any]) -> 
 class SlackWSGIApp:
     """Route /healthz ourselves and hand /slack/events to Bolt after the sanity checks."""
 
-    def __init__(self, bolt_app: App, db: Database, *, in_each_process: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        bolt_app: App,
+        db: Database,
+        *,
+        in_each_process: Callable[[], None] | None = None,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
         self.db = db
         self.slack = SlackRequestHandler(bolt_app, path=EVENTS_PATH)
         self._in_each_process = in_each_process
+        self._on_close = on_close
+
+    def close(self) -> None:
+        """Stop what the app started in this process (its ledger writer) and close the database's connections."""
+        if self._on_close is not None:
+            self._on_close()
+        self.db.dispose()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if self._in_each_process is not None:

@@ -43,7 +43,7 @@ def served_app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     finally:
         server.shutdown()
         server.server_close()
-        app.db.dispose()
+        app.close()
 
 
 def test_slack_api_url_is_the_only_slack_host_called(driver: SlackDriver, slack: SlackStub) -> None:

@@ -26,4 +26,4 @@ def test_start_up_objects_are_left_out_of_later_full_collections(settings: Setti
         assert gc.get_freeze_count() > 10_000  # the modules, Bolt and SQLAlchemy's metadata
         assert gc.isenabled()  # frozen objects aside, garbage is still collected
     finally:
-        app.db.dispose()
+        app.close()
