@@ -89,7 +89,6 @@ class _Scope:
     timezone: str
     now: datetime
     opted_out: frozenset[str]
-    channels_seen: set[str] = field(default_factory=set)
 
     def counted(self, entries: Iterable[LedgerEntry]) -> list[LedgerEntry]:
         """Leave out members who opted out: nothing they do is kept."""
@@ -119,10 +118,6 @@ def entry_row(entry: LedgerEntry, *, team_id: str, timezone: str, now: datetime)
         thread_ts=entry.thread_ts,
         is_private=entry.private,
     )
-
-
-def _rows(entries: Iterable[LedgerEntry], scope: _Scope) -> list[dict[str, Any]]:
-    return [entry_row(entry, team_id=scope.team.id, timezone=scope.timezone, now=scope.now) for entry in entries]
 
 
 def _is_private(stored: bool | None, channel_id: str, channel_type: object) -> bool:
