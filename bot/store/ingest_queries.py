@@ -18,7 +18,7 @@ from bot.coach.kinds import Kind, Source
 from bot.coach.messages import ParentMessage
 from bot.store.ledger import delete_activities
 from bot.store.models import REACTION_KEY, Activity, Channel, Member, MessageState, Reaction
-from bot.store.upsert import insert_for, insert_or_update
+from bot.store.upsert import insert_for, insert_or_update, insert_or_update_many
 
 # --- thread parents and link messages ------------------------------------------------------------
 
@@ -246,14 +246,6 @@ def save_message_states(
     session: Session, team_id: str, states: Mapping[MessageKey, StoredMessage], now: datetime
 ) -> None:
     """Write the batch's newest message versions, in one executemany."""
-    if not states:
-        return
-    insert = insert_for(session)
-    statement = insert(MessageState.__table__)
-    statement = statement.on_conflict_do_update(
-        index_elements=["team_id", "channel_id", "ts"],
-        set_={name: statement.excluded[name] for name in ("thread_ts", "version", "deleted", "message", "updated_at")},
-    )
     rows = [
         {
             "team_id": team_id,
@@ -267,21 +259,19 @@ def save_message_states(
         }
         for (channel_id, _ts), state in sorted(states.items())
     ]
-    session.execute(statement, rows)
+    insert_or_update_many(
+        session,
+        MessageState.__table__,
+        rows,
+        ["team_id", "channel_id", "ts"],
+        ["thread_ts", "version", "deleted", "message", "updated_at"],
+    )
 
 
 def save_reaction_marks(
     session: Session, team_id: str, marks: Mapping[tuple[str, str, str, str], ReactionMark]
 ) -> None:
     """Write the batch's emoji marks, keyed (channel, ts, member, emoji), in one executemany."""
-    if not marks:
-        return
-    insert = insert_for(session)
-    statement = insert(Reaction.__table__)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(REACTION_KEY),
-        set_={"event_ts": statement.excluded.event_ts, "removed": statement.excluded.removed},
-    )
     rows = [
         {
             "team_id": team_id,
@@ -294,7 +284,7 @@ def save_reaction_marks(
         }
         for (channel_id, ts, user_id, name), mark in sorted(marks.items())
     ]
-    session.execute(statement, rows)
+    insert_or_update_many(session, Reaction.__table__, rows, list(REACTION_KEY), ["event_ts", "removed"])
 
 
 # --- reactions -------------------------------------------------------------------------------------

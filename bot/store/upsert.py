@@ -47,6 +47,23 @@ def insert_or_update(
     session.execute(statement)
 
 
+def insert_or_update_many(
+    session: Session,
+    table: Any,
+    rows: Sequence[Mapping[str, Any]],
+    conflict_columns: Sequence[str],
+    update_columns: Sequence[str],
+) -> None:
+    """`insert_or_update` for many rows in one executemany: one statement, the same each call (compiled once)."""
+    if not rows:
+        return
+    statement = insert_for(session)(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(conflict_columns), set_={name: statement.excluded[name] for name in update_columns}
+    )
+    session.execute(statement, list(rows))
+
+
 def driver_insert_or_ignore_sql(
     driver: str,
     table: Table,
