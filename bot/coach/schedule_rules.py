@@ -182,4 +182,10 @@ def burst_note_due(link_times_last_hour: int, last_burst_note_at: datetime | Non
     _require_aware(last_burst_note_at, now)
     if link_times_last_hour < BURST_LINKS:
         return False
-    return last_burst_note_at is None or now - last_burst_note_at >= BURST_NOTE_COOLDOWN
+    return not burst_note_cooling_down(last_burst_note_at, now)
+
+
+def burst_note_cooling_down(last_burst_note_at: datetime | None, now: datetime) -> bool:
+    """Tell whether the member had a burst note within the last day: then no count of links can earn another."""
+    _require_aware(last_burst_note_at, now)
+    return last_burst_note_at is not None and now - last_burst_note_at < BURST_NOTE_COOLDOWN

@@ -29,6 +29,7 @@ from bot.coach.schedule_rules import (
     NUDGE_COOLDOWN,
     NUDGE_MIN_POSTS,
     NudgeCandidate,
+    burst_note_cooling_down,
     burst_note_due,
     nudge_decision,
 )
@@ -267,6 +268,8 @@ def burst_note_if_due(
         if member is not None and _keeps_quiet(member, now):
             return False
         previous = member.last_burst_note_at if member else None
+        if burst_note_cooling_down(previous, now):
+            return False  # today's note was sent: not worth counting the links
         count = links_shared_by(session, team_id, user_id, now - BURST_WINDOW, now)
         if not burst_note_due(count, previous, now):
             return False

@@ -14,5 +14,6 @@ from bot.deps import Deps
 def register_surfaces(app: App, deps: Deps) -> None:
     from bot.slack import actions, commands, events
 
-    for surface in (commands, events, actions):
+    # Bolt tries listeners in the order they were registered: the busiest (messages, reactions) go first.
+    for surface in (events, commands, actions):
         surface.register(app, deps)

@@ -82,6 +82,12 @@ class Database:
             yield session
 
     @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A Core transaction for one small write on the request path, where an ORM session costs more than it gives."""
+        with self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
     def bulk_session(self, *, expected_bytes: int = 0) -> Iterator[Session]:
         """A unit of work for one large write, such as an import: `session`, without the statement cache.
 

@@ -12,7 +12,12 @@ from sqlalchemy.orm import Session
 
 def insert_for(session: Session) -> Any:
     """The dialect's INSERT construct (both have ON CONFLICT), for the database this session talks to."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return insert_for_dialect(session.get_bind().dialect.name)
+
+
+def insert_for_dialect(dialect: str) -> Any:
+    """The INSERT construct with ON CONFLICT for a dialect by name ("postgresql", "sqlite")."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def insert_or_ignore(

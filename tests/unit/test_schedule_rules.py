@@ -15,6 +15,7 @@ from bot.coach.schedule_rules import (
     NudgeDecision,
     NudgeReason,
     ReminderDue,
+    burst_note_cooling_down,
     burst_note_due,
     is_waiting,
     nudge_decision,
@@ -284,3 +285,12 @@ class TestBurstNote:
     def test_at_most_one_note_a_day(self) -> None:
         assert not burst_note_due(9, WORKING - timedelta(hours=23, minutes=59), WORKING)
         assert burst_note_due(9, WORKING - timedelta(days=1), WORKING)
+
+    def test_a_note_within_the_day_cools_down_whatever_the_count(self) -> None:
+        # The writer's follow-up skips counting links for a member this says is cooling down.
+        assert not burst_note_cooling_down(None, WORKING)
+        assert burst_note_cooling_down(WORKING - timedelta(hours=23, minutes=59), WORKING)
+        assert not burst_note_cooling_down(WORKING - timedelta(days=1), WORKING)
+        for count in range(12):
+            cooling = burst_note_cooling_down(WORKING - timedelta(hours=2), WORKING)
+            assert not (cooling and burst_note_due(count, WORKING - timedelta(hours=2), WORKING))

@@ -7,7 +7,7 @@ from slack_bolt import App
 from bot.deps import Deps
 from bot.slack.events import channels, home, lifecycle, messages, reactions
 
-MODULES = (lifecycle, messages, reactions, channels, home)
+MODULES = (messages, reactions, channels, home, lifecycle)  # the busiest first (bot.slack.register_surfaces)
 
 
 def register(app: App, deps: Deps) -> None:
