@@ -159,10 +159,30 @@ def aware_instant(text: str) -> datetime:
 
 def cmd_import_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.import_export import run_import_export
+    from bot.services.export_archive import MIB, ArchiveLimits
 
-    return run_import_export(
-        settings, path=args.path, sample=args.sample, team=args.team, out=sys.stdout, err=sys.stderr
+    limits = ArchiveLimits(
+        max_uncompressed_bytes=args.max_uncompressed_mb * MIB, max_entries=args.max_entries, max_ratio=args.max_ratio
     )
+    return run_import_export(
+        settings, path=args.path, sample=args.sample, team=args.team, out=sys.stdout, err=sys.stderr, limits=limits
+    )
+
+
+def positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
+    """An argparse type: a number of `kind` above zero, or a message saying what to write."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = 0
+        if not value > 0:
+            what = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"{text!r} isn't {what} above 0")
+        return value
+
+    return parse
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
@@ -187,6 +207,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from bot.services.export_archive import MIB, ArchiveLimits
+
     parser = argparse.ArgumentParser(
         prog="python -m bot",
         description="More Social: a Slack bot that coaches a team to reply, comment and answer more than it posts.",
@@ -228,7 +250,31 @@ def build_parser() -> argparse.ArgumentParser:
     import_export.add_argument("path", nargs="?", help="the export's .zip or unpacked folder")
     import_export.add_argument("--sample", action="store_true", help="import the sample export that ships with the bot")
     import_export.add_argument(
-        "--team", help="workspace id (T...) to import into (default: T0SAMPLE for --sample, else the only one stored)"
+        "--team",
+        help="workspace id (T...) to import into (default: T0SAMPLE for --sample, else the one the export names "
+        "in team.json or its users' team_id, else the only one stored)",
+    )
+    caps = ArchiveLimits()
+    import_export.add_argument(
+        "--max-uncompressed-mb",
+        type=positive(int),
+        default=caps.max_uncompressed_bytes // MIB,
+        metavar="MB",
+        help="refuse a zip that unpacks to more than this (default: %(default)s)",
+    )
+    import_export.add_argument(
+        "--max-entries",
+        type=positive(int),
+        default=caps.max_entries,
+        metavar="N",
+        help="refuse a zip of more files than this (default: %(default)s)",
+    )
+    import_export.add_argument(
+        "--max-ratio",
+        type=positive(float),
+        default=caps.max_ratio,
+        metavar="X",
+        help="refuse a zip with a file of 1 MB or more packed over X times smaller (default: %(default)s)",
     )
     import_export.set_defaults(handler=cmd_import_export)
     report = commands.add_parser("report", help="print a team's tallies and ranks for a period")

@@ -1,7 +1,9 @@
-"""`python -m bot import-export PATH|--sample [--team T]`: a workspace export into the ledger, with a progress bar.
+"""`python -m bot import-export PATH|--sample [--team T] [--max-...]`: a workspace export into the ledger.
 
-The bar goes to stderr and only when it is a terminal, so scripts and tests stay quiet; the summary goes
-to stdout. A malformed export is refused with the file at fault named, and nothing is written.
+The progress bar goes to stderr and only when it is a terminal, so scripts and tests stay quiet; the summary
+goes to stdout. A malformed export is refused with the file at fault named (exit 1); a zip past a cap, or an
+export that does not say which workspace it is from, is refused saying which option settles it (exit 2).
+Either way nothing is written.
 """
 
 from __future__ import annotations
@@ -19,17 +21,27 @@ from bot.runtime import open_database
 from bot.services.export_import import (
     SAMPLE_EXPORT,
     SAMPLE_TEAM_ID,
+    ArchiveLimitError,
+    ArchiveLimits,
     ExportError,
     ImportProgress,
     ImportReport,
+    SeveralTeamsError,
+    export_team_id,
     import_export,
     only_team_id,
 )
 from bot.store.database import Database
 
-WHICH_TEAM = (
-    "Which workspace is this export from? Slack exports don't say, so add --team with your workspace id "
-    "(it starts with T; users.json lists it as team_id), e.g. python -m bot import-export export.zip --team T0123ABCD"
+# The import-export option that raises each of ArchiveLimits' caps.
+LIMIT_OPTIONS = {
+    "max_uncompressed_bytes": "--max-uncompressed-mb",
+    "max_entries": "--max-entries",
+    "max_ratio": "--max-ratio",
+}
+NAMES_NO_TEAM = (
+    "This export doesn't say which workspace it is from (no team_id in users.json, no team.json): add --team "
+    "with your workspace id, which starts with T, e.g. python -m bot import-export export.zip --team T0123ABCD"
 )
 
 
@@ -83,30 +95,52 @@ def summary(report: ImportReport, seconds: float) -> str:
     )
 
 
+def several_teams(error: SeveralTeamsError) -> str:
+    return f"Nothing was imported: {error}; say which one to import into with --team, e.g. --team {error.team_ids[0]}"
+
+
+def past_a_cap(error: ArchiveLimitError) -> str:
+    return (
+        f"Nothing was imported: {error}, so it may be a zip bomb; "
+        f"if you trust this export, raise the cap with {LIMIT_OPTIONS[error.limit]}"
+    )
+
+
 def run_import_export(
-    settings: Settings, *, path: str | None, sample: bool, team: str | None, out: TextIO, err: TextIO
+    settings: Settings,
+    *,
+    path: str | None,
+    sample: bool,
+    team: str | None,
+    out: TextIO,
+    err: TextIO,
+    limits: ArchiveLimits | None = None,
 ) -> int:
+    """Import the export for `team`, else the workspace it names, else the only one stored; return the exit code."""
     if bool(path) == sample:
         print("Give the export to import (a .zip or its folder), or --sample for ours.", file=err)
         return 2
+    export = SAMPLE_EXPORT if sample else Path(path or "")
     deps = Deps(settings=settings, db=bulk_database(settings))
     try:
-        team_id = team or (SAMPLE_TEAM_ID if sample else only_team_id(deps))
-        if team_id is None:
-            print(WHICH_TEAM, file=err)
-            return 2
         started = time.monotonic()
-        try:
-            report = import_export(
-                deps,
-                SAMPLE_EXPORT if sample else Path(path or ""),
-                team_id,
-                on_progress=ProgressBar(err) if err.isatty() else None,
-            )
-        except ExportError as error:
-            print(f"Nothing was imported: {error}", file=err)
-            return 1
-        print(summary(report, time.monotonic() - started), file=out)
-        return 0
+        team_id = team or (SAMPLE_TEAM_ID if sample else export_team_id(export, limits) or only_team_id(deps))
+        if team_id is None:
+            print(NAMES_NO_TEAM, file=err)
+            return 2
+        report = import_export(
+            deps, export, team_id, on_progress=ProgressBar(err) if err.isatty() else None, limits=limits
+        )
+    except ArchiveLimitError as error:
+        print(past_a_cap(error), file=err)
+        return 2
+    except SeveralTeamsError as error:
+        print(several_teams(error), file=err)
+        return 2
+    except ExportError as error:
+        print(f"Nothing was imported: {error}", file=err)
+        return 1
     finally:
         deps.db.dispose()
+    print(summary(report, time.monotonic() - started), file=out)
+    return 0

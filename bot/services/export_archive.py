@@ -4,31 +4,82 @@ An export of a busy workspace holds millions of messages, so nothing here reads 
 once: `day_files()` lists where the messages are, `messages()` loads a single day. No database either:
 the import service decides what to store, and can call `validate()` first to refuse a broken archive
 before it writes anything.
+
+A zip comes from whoever hands it over, so it is measured before anything is unpacked (`ArchiveLimits`:
+a zip bomb is refused from its central directory) and each file is unpacked in chunks, counted against
+the size the directory declared for it.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import posixpath
 import re
 import zipfile
+import zlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol, Self, TypedDict
+from typing import IO, Any, Protocol, Self, TypedDict
 
 import msgspec
 import orjson
 
+MIB = 1024 * 1024
 # A day file is small; a member claiming more than this is not a Slack export (or is a zip bomb).
-MAX_FILE_BYTES = 256 * 1024 * 1024
+MAX_FILE_BYTES = 256 * MIB
+# A zip file is unpacked this much at a time, and refused at the first chunk that cannot start its JSON.
+UNPACK_CHUNK_BYTES = MIB
+# Below this size a file's compression ratio says nothing: a short, repetitive JSON file packs very well.
+RATIO_FLOOR_BYTES = MIB
 _DAY_FILE = re.compile(r"\d{4}-\d{2}-\d{2}\.json")
+_JSON_BLANK = b" \t\r\n"
+_BOM = b"\xef\xbb\xbf"
 
 
 class ExportError(Exception):
     """The archive is not a readable Slack export; the message names the file at fault."""
+
+
+class ArchiveLimitError(ExportError):
+    """A zip goes past one of `ArchiveLimits`; `limit` names the field, so the caller can say how to raise it."""
+
+    def __init__(self, message: str, limit: str) -> None:
+        super().__init__(message, limit)  # both in args: the error crosses from a reading process pickled
+        self.limit = limit
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class SeveralTeamsError(ExportError):
+    """The export's members belong to several workspaces, so it cannot say which one it is from."""
+
+    def __init__(self, team_ids: tuple[str, ...]) -> None:
+        super().__init__(f"its members belong to several workspaces ({', '.join(team_ids)})", team_ids)
+        self.team_ids = team_ids
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    def __reduce__(self) -> tuple[type[Self], tuple[tuple[str, ...]]]:
+        return type(self), (self.team_ids,)
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """How far a zip may unpack before it is refused as a zip bomb; an unpacked folder is on disk already.
+
+    The defaults hold years of a busy workspace (a million messages are about 1 GB of JSON, which packs some
+    ten times smaller); a zip bomb packs hundreds to thousands of times smaller.
+    """
+
+    max_uncompressed_bytes: int = 2048 * MIB
+    max_entries: int = 100_000
+    max_ratio: float = 200
 
 
 @dataclass(frozen=True)
@@ -54,7 +105,7 @@ class ExportUser:
 class _Files(Protocol):
     """The few file operations an export needs, whether it is a zip or a folder."""
 
-    def read(self, name: str) -> bytes | None: ...
+    def read(self, name: str) -> bytes | bytearray | None: ...
 
     def day_files_in(self, folder: str) -> list[str]: ...
 
@@ -67,7 +118,7 @@ class _Folder:
     def __init__(self, root: Path) -> None:
         self._root = root
 
-    def read(self, name: str) -> bytes | None:
+    def read(self, name: str) -> bytes | bytearray | None:
         path = self._root / name
         if not path.is_file():
             return None
@@ -90,11 +141,16 @@ class _Folder:
 class _Zip:
     """The export as Slack delivers it: members are unpacked one at a time, never extracted to disk."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, limits: ArchiveLimits) -> None:
         try:
             self._zip = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError) as exc:
             raise ExportError(f"{path.name} is not a zip file or a folder") from exc
+        try:
+            _check_limits(path.name, self._zip, limits)
+        except ExportError:
+            self._zip.close()
+            raise
         infos = [
             info for info in self._zip.infolist() if not info.is_dir() and not info.filename.startswith("__MACOSX/")
         ]
@@ -111,14 +167,15 @@ class _Zip:
             if folder and "/" not in folder and _DAY_FILE.fullmatch(file):
                 self._days[folder].append(file)
 
-    def read(self, name: str) -> bytes | None:
+    def read(self, name: str) -> bytes | bytearray | None:
         info = self._infos.get(name)
         if info is None:
             return None
         _check_size(name, info.file_size)
         try:
-            return self._zip.read(info)
-        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError) as exc:
+            with self._zip.open(info) as member:
+                return _unpack(name, member, info.file_size)
+        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, zlib.error) as exc:
             # RuntimeError: encrypted member; NotImplementedError: e.g. Deflate64 from some zip tools.
             raise ExportError(f"{name}: cannot be unpacked ({exc})") from exc
 
@@ -127,6 +184,62 @@ class _Zip:
 
     def close(self) -> None:
         self._zip.close()
+
+
+def _check_limits(zip_name: str, archive: zipfile.ZipFile, limits: ArchiveLimits) -> None:
+    """Refuse a zip bomb from the central directory alone, before a byte of it is unpacked.
+
+    A member's packed size is taken as the room it has up to the next member's header, not as the size it
+    declares: a directory can lie about that too, and members whose data overlap have no room at all.
+    """
+    infos = archive.infolist()
+    if len(infos) > limits.max_entries:
+        raise ArchiveLimitError(
+            f"{zip_name} holds {len(infos):,} files, more than the cap of {limits.max_entries:,}", "max_entries"
+        )
+    total = sum(info.file_size for info in infos)
+    if total > limits.max_uncompressed_bytes:
+        raise ArchiveLimitError(
+            f"{zip_name} unpacks to {total / MIB:,.0f} MB, more than the cap of "
+            f"{limits.max_uncompressed_bytes / MIB:,.0f} MB",
+            "max_uncompressed_bytes",
+        )
+    directory_start = getattr(archive, "start_dir", None)
+    if directory_start is None and archive.filename is not None:
+        directory_start = Path(archive.filename).stat().st_size
+    ends = sorted({info.header_offset for info in infos} | {directory_start or 0})
+    room = {start: end - start for start, end in itertools.pairwise(ends)}
+    for info in infos:
+        if info.file_size < RATIO_FLOOR_BYTES:
+            continue
+        packed = min(info.compress_size, room.get(info.header_offset, 0))
+        if info.file_size > limits.max_ratio * max(packed, 1):
+            raise ArchiveLimitError(
+                f"{zip_name}: {info.filename} unpacks to {info.file_size / MIB:,.0f} MB from {packed:,} bytes, "
+                f"{info.file_size / max(packed, 1):,.0f} times its packed size, more than the cap of "
+                f"{limits.max_ratio:,g} times",
+                "max_ratio",
+            )
+
+
+def _unpack(name: str, member: IO[bytes], declared: int) -> bytearray:
+    """A member's bytes, unpacked a chunk at a time and never more than its directory declared.
+
+    The first chunk must be able to start a JSON list or object (every file the import reads is one): a
+    member of zeros or blank space is refused having unpacked one chunk, whatever it would have grown to.
+    """
+    data = bytearray()
+    while chunk := member.read(UNPACK_CHUNK_BYTES):
+        if not data and len(chunk) == UNPACK_CHUNK_BYTES and not _starts_json(chunk):
+            raise ExportError(f"{name}: its first {len(chunk):,} bytes do not start a JSON list or object")
+        data += chunk
+        if len(data) > declared:
+            raise ExportError(f"{name} unpacks to more than the {declared:,} bytes the zip declares for it")
+    return data  # every parser reads a bytearray as it reads bytes: no copy
+
+
+def _starts_json(chunk: bytes) -> bool:
+    return chunk.removeprefix(_BOM).lstrip(_JSON_BLANK)[:1] in (b"[", b"{")
 
 
 def _check_size(name: str, size: int) -> None:
@@ -188,14 +301,17 @@ def _parse_day_file(data: bytes) -> Any:
 
 
 class ExportArchive:
-    """A Slack workspace export opened for reading; use it as a context manager so a zip gets closed."""
+    """A Slack workspace export opened for reading; use it as a context manager so a zip gets closed.
 
-    def __init__(self, path: Path) -> None:
+    Opening a zip refuses it when it goes past `limits` (ArchiveLimitError).
+    """
+
+    def __init__(self, path: Path, limits: ArchiveLimits | None = None) -> None:
         path = Path(path)
         if path.is_dir():
             self._files: _Files = _Folder(path)
         elif path.is_file():
-            self._files = _Zip(path)
+            self._files = _Zip(path, limits or ArchiveLimits())
         else:
             raise ExportError(f"{path} does not exist")
         self._channels: list[ExportChannel] | None = None
@@ -215,6 +331,16 @@ class ExportArchive:
             if required:
                 raise ExportError(f"{name} is missing: this does not look like a Slack workspace export")
             return []
+        parsed = self._parse(name, data, parse)
+        if not isinstance(parsed, list):
+            raise ExportError(f"{name} should hold a JSON list, not {type(parsed).__name__}")
+        for index, item in enumerate(parsed):
+            if not isinstance(item, dict):
+                raise ExportError(f"{name}: item {index} should be a JSON object, not {type(item).__name__}")
+        return parsed
+
+    @staticmethod
+    def _parse(name: str, data: bytes | bytearray, parse: Callable[[bytes], Any]) -> Any:
         try:
             parsed = parse(data)
         except json.JSONDecodeError as exc:
@@ -223,12 +349,30 @@ class ExportArchive:
             raise ExportError(f"{name}: not UTF-8 text") from exc
         except RecursionError as exc:  # Slack nests blocks a few levels deep, never hundreds
             raise ExportError(f"{name}: JSON nested too deeply to be a Slack export") from exc
-        if not isinstance(parsed, list):
-            raise ExportError(f"{name} should hold a JSON list, not {type(parsed).__name__}")
-        for index, item in enumerate(parsed):
-            if not isinstance(item, dict):
-                raise ExportError(f"{name}: item {index} should be a JSON object, not {type(item).__name__}")
         return parsed
+
+    def team_ids(self) -> tuple[str, ...]:
+        """Return the workspace ids the export names: team.json's where it has one, else its members' `team_id`.
+
+        Slack writes `team_id` on every member in users.json; a member of another workspace (a shared
+        channel's guest) adds a second id, and only team.json, where an export has it, settles which is ours.
+        """
+        data = self._files.read("team.json")
+        if data is not None:
+            team = self._parse("team.json", data, _parse_json)
+            team_id = (team.get("id") or team.get("team_id")) if isinstance(team, dict) else None
+            if not isinstance(team_id, str) or not team_id:
+                raise ExportError('team.json should hold the workspace as an object with its id, like {"id": "T0123"}')
+            return (team_id,)
+        ids = {entry.get("team_id") for entry in self._load("users.json", required=False)}
+        return tuple(sorted(team_id for team_id in ids if isinstance(team_id, str) and team_id))
+
+    def team_id(self) -> str | None:
+        """Return the one workspace the export is from, None when it names none; SeveralTeamsError if several."""
+        ids = self.team_ids()
+        if len(ids) > 1:
+            raise SeveralTeamsError(ids)
+        return ids[0] if ids else None
 
     def users(self) -> list[ExportUser]:
         """Return the workspace's members (Slackbot counts as a bot, though its export says otherwise)."""

@@ -28,7 +28,15 @@ from sqlalchemy.orm import Session
 
 from bot.coach.kinds import Kind
 from bot.deps import Deps
-from bot.services.export_archive import ExportArchive, ExportChannel, ExportError, ExportUser
+from bot.services.export_archive import (
+    ArchiveLimitError,
+    ArchiveLimits,
+    ExportArchive,
+    ExportChannel,
+    ExportError,
+    ExportUser,
+    SeveralTeamsError,
+)
 from bot.services.export_reader import (
     CHANNEL,
     COUNTERPART,
@@ -62,7 +70,18 @@ EXPORT_BYTES_PER_ROW = 1250
 DATABASE_BYTES_PER_EXPORT_BYTE = 0.65
 REACTION_COLUMNS = REACTION_KEY
 
-__all__ = ["SAMPLE_EXPORT", "SAMPLE_TEAM_ID", "ExportError", "ImportProgress", "ImportReport", "import_export"]
+__all__ = [
+    "SAMPLE_EXPORT",
+    "SAMPLE_TEAM_ID",
+    "ArchiveLimitError",
+    "ArchiveLimits",
+    "ExportError",
+    "ImportProgress",
+    "ImportReport",
+    "SeveralTeamsError",
+    "export_team_id",
+    "import_export",
+]
 
 
 @dataclass(frozen=True)
@@ -89,8 +108,14 @@ class ImportReport:
     new_entries: int
 
 
+def export_team_id(path: Path, limits: ArchiveLimits | None = None) -> str | None:
+    """The workspace the export at `path` is from, None when it names none; SeveralTeamsError if it names several."""
+    with ExportArchive(Path(path), limits) as archive:
+        return archive.team_id()
+
+
 def only_team_id(deps: Deps) -> str | None:
-    """The workspace already in the database when there is exactly one (exports do not name theirs)."""
+    """The workspace already in the database when there is exactly one: where an export that names none goes."""
     with deps.db.session() as session:
         ids = session.scalars(select(Team.id).limit(2)).all()
     return ids[0] if len(ids) == 1 else None
@@ -120,14 +145,16 @@ def import_export(
     on_progress: Callable[[ImportProgress], None] | None = None,
     separate_reader: bool | None = None,
     in_bulk: bool | None = None,
+    limits: ArchiveLimits | None = None,
 ) -> ImportReport:
     """Import the export at `path` for `team_id`; raise ExportError (nothing written) if it is malformed.
 
+    A zip past `limits` (default `ArchiveLimits()`) raises ArchiveLimitError before anything is unpacked.
     `separate_reader` and `in_bulk` choose how (a second reading process; `BulkLedger` rather than
     `insert_activities`); None, the default, picks by the size of the export and of the team's ledger.
     """
     with _collecting_less():
-        return _import(deps, Path(path), team_id, on_progress, separate_reader, in_bulk)
+        return _import(deps, Path(path), team_id, on_progress, separate_reader, in_bulk, limits or ArchiveLimits())
 
 
 @contextmanager
@@ -153,9 +180,10 @@ def _import(
     on_progress: Callable[[ImportProgress], None] | None,
     separate_reader: bool | None,
     in_bulk: bool | None,
+    limits: ArchiveLimits,
 ) -> ImportReport:
     now = deps.now()
-    with ExportArchive(path) as archive:
+    with ExportArchive(path, limits) as archive:
         users = archive.users()
         channels = archive.channels()
         day_files = tuple(archive.day_files())
@@ -183,6 +211,7 @@ def _import(
             bots=q.bot_user_ids(session, team_id),
             opted_out=q.opted_out_user_ids(session, team_id),
             driver=driver_name(session) if in_bulk else None,
+            limits=limits,
         )
         writer = _LedgerWriter(session, plan, expected_rows=export_bytes // EXPORT_BYTES_PER_ROW)
         days = readers.read(plan) if readers is not None else read_day_files(plan)

@@ -19,7 +19,7 @@ import signal
 import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from bot.coach.kinds import Kind, Source
 from bot.coach.messages import ChannelContext, LedgerEntry, ParentMessage, entries_for_message
-from bot.services.export_archive import ExportArchive, ExportChannel, ExportError
+from bot.services.export_archive import ArchiveLimits, ExportArchive, ExportChannel, ExportError
 from bot.services.ingest import ThreadMemory, oldest_first, reaction_likes
 from bot.store.ledger import BULK_COLUMNS, BulkRows
 
@@ -56,6 +56,7 @@ class ReadingPlan:
     bots: frozenset[str]
     opted_out: frozenset[str]
     driver: str | None  # encode rows for this database driver (`ledger.BulkRows`); None leaves plain values
+    limits: ArchiveLimits = field(default_factory=ArchiveLimits)  # the reader opens the zip again
 
     def row_builder(self) -> BulkRows:
         """What builds the plan's rows: the readers' and the writer's agree on the rows' columns."""
@@ -174,7 +175,7 @@ class _DayReader:
 def read_day_files(plan: ReadingPlan) -> Iterator[DayRows]:
     """Yield each day file's rows in the plan's order; raise ExportError naming the first malformed file."""
     reader = _DayReader(plan)
-    with ExportArchive(plan.path) as archive:
+    with ExportArchive(plan.path, plan.limits) as archive:
         for channel, member in plan.day_files:
             yield reader.read(channel, archive.messages(channel, member))
 
@@ -183,7 +184,7 @@ def read_day_files(plan: ReadingPlan) -> Iterator[DayRows]:
 
 
 class _Finished(NamedTuple):
-    error: str | None = None  # an ExportError's message
+    error: ExportError | None = None  # pickled whole, so that a cap passed stays an ArchiveLimitError
     crash: str | None = None  # anything else, with its traceback
 
 
@@ -201,7 +202,7 @@ def _serve(plans: Any, out: Any) -> None:
         for day in read_day_files(plan):
             out.put(day)
     except ExportError as error:
-        out.put(_Finished(error=str(error)))
+        out.put(_Finished(error=error))
     except BaseException:  # whatever it is, the importing process must hear of it and roll back
         out.put(_Finished(crash=traceback.format_exc()))
     else:
@@ -263,7 +264,7 @@ class ReadingProcesses:
             if not isinstance(item, _Finished):
                 yield item
             elif item.error is not None:
-                raise ExportError(item.error)
+                raise item.error
             elif item.crash is not None:
                 raise RuntimeError(f"reading the export failed in a reader process:\n{item.crash}")
             else:

@@ -18,6 +18,7 @@ from bot.services.export_import import SAMPLE_EXPORT, SAMPLE_TEAM_ID, ExportErro
 from bot.store.models import Activity, Channel, InboundEvent, Member, Reaction, Team
 from bot.store.rollups import ROLLUP_TABLES, rebuild_rollups
 from tests.slack_events import ledger, tally
+from tests.zip_bombs import DAY_FILE, MIB, bomb, declare_sizes, peak_memory, repeated_messages
 
 MALFORMED = Path(__file__).parents[1] / "fixtures" / "export_malformed"
 MAYA, LEO = "U07NQ5C1H3M", "U07NQ5D8L2P"
@@ -286,9 +287,155 @@ def test_the_command_line_names_the_bad_file_and_writes_nothing(cli_env, capsys)
     assert counts(cli_env) == dict.fromkeys(counts(cli_env), 0)
 
 
-def test_the_command_line_asks_which_workspace(cli_env, capsys) -> None:  # type: ignore[no-untyped-def]
-    assert main(["import-export", str(SAMPLE_EXPORT)]) == 2
-    assert "add --team with your workspace id" in capsys.readouterr().err
-
+def test_the_command_line_asks_for_the_export(cli_env, capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["import-export"]) == 2
     assert "or --sample" in capsys.readouterr().err
+
+
+# --- which workspace: the export says ---------------------------------------------------------------
+
+
+def export_with_users(tmp_path: Path, users: list[dict], team: dict | None = None) -> Path:
+    """The sample export with its users.json replaced (and a team.json, when given)."""
+    root = Path(shutil.copytree(SAMPLE_EXPORT, tmp_path / "export"))
+    (root / "users.json").write_text(json.dumps(users))
+    if team is not None:
+        (root / "team.json").write_text(json.dumps(team))
+    return root
+
+
+def teams_stored(db) -> set[str]:  # type: ignore[no-untyped-def]
+    with db.session() as session:
+        return set(session.scalars(select(Team.id))) | set(session.scalars(select(Activity.team_id).distinct()))
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["folder", "zip"])
+def test_the_export_names_its_workspace_in_its_users(cli_env, capsys, tmp_path, packed) -> None:  # type: ignore[no-untyped-def]
+    export = zipped(SAMPLE_EXPORT, tmp_path / "export.zip") if packed else SAMPLE_EXPORT
+
+    assert main(["import-export", str(export)]) == 0
+
+    assert "into workspace T07NQ4K2A8M" in capsys.readouterr().out
+    assert teams_stored(cli_env) == {"T07NQ4K2A8M"}
+
+
+def test_team_overrides_what_the_export_says(cli_env, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["import-export", str(SAMPLE_EXPORT), "--team", "T0OTHER1"]) == 0
+
+    assert "into workspace T0OTHER1" in capsys.readouterr().out
+    assert teams_stored(cli_env) == {"T0OTHER1"}
+
+
+def test_an_export_of_several_workspaces_is_refused_naming_them(cli_env, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    export = export_with_users(
+        tmp_path,
+        [{"id": MAYA, "team_id": "T0HOME01", "name": "maya"}, {"id": LEO, "team_id": "T0GUEST1", "name": "leo"}],
+    )
+
+    assert main(["import-export", str(export)]) == 2
+    assert capsys.readouterr().err == (
+        "Nothing was imported: its members belong to several workspaces (T0GUEST1, T0HOME01); "
+        "say which one to import into with --team, e.g. --team T0GUEST1\n"
+    )
+    assert counts(cli_env) == dict.fromkeys(counts(cli_env), 0)
+
+    assert main(["import-export", str(export), "--team", "T0HOME01"]) == 0
+    assert teams_stored(cli_env) == {"T0HOME01"}
+
+
+def test_team_json_settles_which_workspace_the_export_is_from(cli_env, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    export = export_with_users(
+        tmp_path,
+        [{"id": MAYA, "team_id": "T0HOME01", "name": "maya"}, {"id": LEO, "team_id": "T0GUEST1", "name": "leo"}],
+        team={"id": "T0HOME01", "name": "Acme", "domain": "acme"},
+    )
+
+    assert main(["import-export", str(export)]) == 0
+    assert teams_stored(cli_env) == {"T0HOME01"}
+
+
+def test_an_export_that_names_no_workspace_goes_to_the_only_one_stored_or_asks(cli_env, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    export = export_with_users(tmp_path, [{"id": MAYA, "name": "maya"}, {"id": LEO, "name": "leo"}])
+
+    assert main(["import-export", str(export)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("This export doesn't say which workspace it is from (no team_id in users.json, no team.json)")
+    assert "add --team with your workspace id" in err and "Slack exports don't say" not in err
+    assert counts(cli_env) == dict.fromkeys(counts(cli_env), 0)
+
+    assert main(["import-export", "--sample"]) == 0
+    assert main(["import-export", str(export)]) == 0
+    assert "into workspace T0SAMPLE" in capsys.readouterr().out.splitlines()[-1]
+    assert teams_stored(cli_env) == {SAMPLE_TEAM_ID}
+
+
+def test_a_team_json_without_an_id_is_refused(cli_env, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    export = export_with_users(tmp_path, [{"id": MAYA, "team_id": "T0HOME01"}], team={"name": "Acme"})
+
+    assert main(["import-export", str(export)]) == 1
+    assert capsys.readouterr().err.startswith("Nothing was imported: team.json should hold the workspace")
+    assert counts(cli_env) == dict.fromkeys(counts(cli_env), 0)
+
+
+# --- zip bombs: refused from the command line, exit 2, nothing written ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "cap", "option"),
+    [
+        ([], "more than the cap of 200 times", "--max-ratio"),
+        (
+            ["--max-ratio", "5000", "--max-uncompressed-mb", "100"],
+            "more than the cap of 100 MB",
+            "--max-uncompressed-mb",
+        ),
+        (["--max-entries", "2"], "holds 3 files, more than the cap of 2", "--max-entries"),
+    ],
+    ids=["ratio", "uncompressed size", "entries"],
+)
+def test_the_command_line_refuses_a_zip_bomb_naming_the_cap_and_its_option(  # type: ignore[no-untyped-def]
+    cli_env, capsys, tmp_path, options, cap, option
+) -> None:
+    path = bomb(tmp_path / "export.zip")
+
+    with peak_memory() as peak:
+        code = main(["import-export", str(path), *options])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("Nothing was imported: export.zip") and cap in err
+    assert err.endswith(f"so it may be a zip bomb; if you trust this export, raise the cap with {option}\n")
+    assert err.count("\n") == 1
+    assert counts(cli_env) == dict.fromkeys(counts(cli_env), 0)
+    assert peak[0] < 64 * MIB
+
+
+def test_the_command_line_refuses_a_zip_that_lies_about_its_sizes(cli_env, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = declare_sizes(bomb(tmp_path / "export.zip", filler=repeated_messages), DAY_FILE, file_size=1000)
+
+    with peak_memory() as peak:
+        assert main(["import-export", str(path)]) == 1
+
+    assert capsys.readouterr().err.startswith(f"Nothing was imported: {DAY_FILE}: cannot be unpacked (Bad CRC-32")
+    assert counts(cli_env) == dict.fromkeys(counts(cli_env), 0)
+    assert peak[0] < 64 * MIB
+
+
+@pytest.mark.parametrize("option", ["--max-uncompressed-mb", "--max-entries", "--max-ratio"])
+@pytest.mark.parametrize("value", ["0", "-1", "lots"])
+def test_a_cap_must_be_a_number_above_zero(cli_env, capsys, option, value) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit) as exited:
+        main(["import-export", "--sample", option, value])
+
+    assert exited.value.code == 2
+    assert f"argument {option}: '{value}' isn't a" in capsys.readouterr().err
+
+
+def test_the_caps_leave_room_for_the_sample(cli_env, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = zipped(SAMPLE_EXPORT, tmp_path / "export.zip")
+
+    assert (
+        main(["import-export", str(path), "--max-ratio", "20", "--max-entries", "30", "--max-uncompressed-mb", "1"])
+        == 0
+    )
+    assert "87 new entries" in capsys.readouterr().out

@@ -392,3 +392,52 @@ def test_what_msgspec_refuses_is_parsed_or_refused_as_before(data):
             export_archive._parse_day_file(data)
     else:
         assert export_archive._parse_day_file(data) == before
+
+
+# --- which workspace the export is from ------------------------------------------------------------
+
+
+def test_the_sample_names_its_workspace_in_every_member(tmp_path):
+    for source in (SAMPLE, zip_folder(SAMPLE, tmp_path / "export.zip", under="acme/")):
+        with ExportArchive(source) as archive:
+            assert archive.team_ids() == ("T07NQ4K2A8M",)
+            assert archive.team_id() == "T07NQ4K2A8M"
+
+
+@pytest.mark.parametrize(
+    ("users", "team", "ids"),
+    [
+        (
+            [{"id": "U1", "team_id": "T2"}, {"id": "U2", "team_id": "T1"}, {"id": "U3", "team_id": "T2"}],
+            None,
+            ("T1", "T2"),
+        ),
+        ([{"id": "U1"}, {"id": "U2", "team_id": ""}, {"id": "U3", "team_id": 7}], None, ()),
+        ([{"id": "U1", "team_id": "T2"}, {"id": "U2", "team_id": "T1"}], {"id": "T1", "name": "Acme"}, ("T1",)),
+        ([], {"team_id": "T3"}, ("T3",)),
+    ],
+    ids=["several", "none", "team.json decides", "team.json alone"],
+)
+def test_the_workspace_comes_from_team_json_else_the_members(tmp_path, users, team, ids):
+    root = minimal_export(tmp_path / "export")
+    write_json(root / "users.json", users)
+    if team is not None:
+        write_json(root / "team.json", team)
+
+    with ExportArchive(root) as archive:
+        assert archive.team_ids() == ids
+        if len(ids) > 1:
+            with pytest.raises(export_archive.SeveralTeamsError, match=r"several workspaces \(T1, T2\)") as error:
+                archive.team_id()
+            assert error.value.team_ids == ids
+        else:
+            assert archive.team_id() == (ids[0] if ids else None)
+
+
+@pytest.mark.parametrize("team", [[{"id": "T1"}], {"name": "Acme"}, {"id": 12}], ids=["list", "no id", "number"])
+def test_a_team_json_without_a_usable_id_is_refused(tmp_path, team):
+    root = minimal_export(tmp_path / "export")
+    write_json(root / "team.json", team)
+
+    with ExportArchive(root) as archive, pytest.raises(ExportError, match=r"team\.json should hold the workspace"):
+        archive.team_ids()

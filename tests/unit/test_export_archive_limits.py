@@ -1,0 +1,129 @@
+"""Zip bombs and lying zips are refused before they are unpacked, or a chunk into it, in little memory."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+
+from bot.services.export_archive import (
+    ArchiveLimitError,
+    ArchiveLimits,
+    ExportArchive,
+    ExportChannel,
+    ExportError,
+    SeveralTeamsError,
+)
+from tests.unit.test_export_archive import SAMPLE, zip_folder
+from tests.zip_bombs import DAY_FILE, MIB, bomb, declare_sizes, peak_memory, repeated_messages, zeros
+
+SOCIAL = ExportChannel("C1", "social", is_private=False)
+# However big the bomb, reading it may cost no more than this: its 200 MB unpacked would not fit.
+MODEST_PEAK = 64 * MIB
+
+
+@pytest.fixture(scope="module")
+def bombs(tmp_path_factory) -> dict[str, Path]:  # type: ignore[no-untyped-def]
+    """The 200 MB day files, zipped: built once, each a few hundred KB on disk."""
+    folder = tmp_path_factory.mktemp("bombs")
+    return {
+        "zeros": bomb(folder / "zeros.zip", filler=zeros),
+        "messages": bomb(folder / "messages.zip", filler=repeated_messages),
+    }
+
+
+def read_all(path: Path, limits: ArchiveLimits | None = None) -> None:
+    with ExportArchive(path, limits) as archive:
+        archive.users()
+        for channel, member in archive.day_files():
+            archive.messages(channel, member)
+
+
+@pytest.mark.parametrize("filler", ["zeros", "messages"])
+def test_a_small_zip_that_unpacks_to_200_mb_is_refused_from_its_directory(bombs, filler):
+    assert bombs[filler].stat().st_size < MIB
+
+    with peak_memory() as peak, pytest.raises(ArchiveLimitError) as refused:
+        read_all(bombs[filler])
+
+    assert refused.value.limit == "max_ratio"
+    assert str(refused.value).startswith(f"{bombs[filler].name}: {DAY_FILE} unpacks to 200 MB from ")
+    assert str(refused.value).endswith("more than the cap of 200 times")
+    assert peak[0] < MODEST_PEAK
+
+
+def test_with_the_ratio_cap_raised_a_bomb_of_zeros_is_refused_at_its_first_chunk(bombs):
+    with peak_memory() as peak, pytest.raises(ExportError, match=r"first 1,048,576 bytes do not start a JSON list"):
+        read_all(bombs["zeros"], ArchiveLimits(max_ratio=10_000))
+
+    assert peak[0] < MODEST_PEAK
+
+
+@pytest.mark.parametrize(
+    ("limits", "limit", "message"),
+    [
+        (
+            ArchiveLimits(max_ratio=10_000, max_uncompressed_bytes=100 * MIB),
+            "max_uncompressed_bytes",
+            r"zeros\.zip unpacks to 200 MB, more than the cap of 100 MB",
+        ),
+        (ArchiveLimits(max_entries=2), "max_entries", r"zeros\.zip holds 3 files, more than the cap of 2"),
+    ],
+    ids=["uncompressed size", "entries"],
+)
+def test_each_cap_is_checked_before_anything_is_unpacked(bombs, limits, limit, message):
+    with peak_memory() as peak, pytest.raises(ArchiveLimitError, match=message) as refused:
+        ExportArchive(bombs["zeros"], limits)
+
+    assert refused.value.limit == limit
+    assert peak[0] < MODEST_PEAK
+
+
+def test_a_zip_that_declares_its_day_file_small_is_unpacked_no_further_than_declared(bombs, tmp_path):
+    lying = tmp_path / "lying.zip"
+    lying.write_bytes(bombs["messages"].read_bytes())
+    declare_sizes(lying, DAY_FILE, file_size=1000)  # under every cap: only unpacking can tell
+
+    with ExportArchive(lying) as archive:
+        with peak_memory() as peak, pytest.raises(ExportError, match=rf"{DAY_FILE}: cannot be unpacked \(Bad CRC-32"):
+            archive.messages(SOCIAL, DAY_FILE)
+        assert archive.users()[0].id == "U1"  # the files that tell the truth still read
+
+    assert peak[0] < MODEST_PEAK
+
+
+def test_a_zip_that_declares_its_day_file_packed_large_is_measured_by_the_room_it_has(bombs, tmp_path):
+    lying = tmp_path / "lying.zip"
+    lying.write_bytes(bombs["zeros"].read_bytes())
+    declare_sizes(lying, DAY_FILE, compress_size=200 * MIB)  # packed as large as it unpacks: a ratio of 1
+
+    with pytest.raises(ArchiveLimitError, match=rf"{DAY_FILE} unpacks to 200 MB from \d") as refused:
+        ExportArchive(lying)
+
+    assert refused.value.limit == "max_ratio"
+
+
+def test_small_files_may_pack_well_and_a_real_export_passes_every_cap(tmp_path):
+    root = tmp_path / "export"
+    (root / "social").mkdir(parents=True)
+    (root / "channels.json").write_text(json.dumps([{"id": "C1", "name": "social"}]))
+    (root / "social" / "2026-11-11.json").write_bytes(b"[" + b" " * (MIB - 100) + b"]")  # packs a thousand times
+
+    with ExportArchive(zip_folder(root, tmp_path / "small.zip")) as archive:
+        assert archive.messages(SOCIAL, "social/2026-11-11.json") == []
+    read_all(zip_folder(SAMPLE, tmp_path / "sample.zip"), ArchiveLimits(max_ratio=20, max_entries=30))
+
+
+def test_an_unpacked_folder_is_not_held_to_the_zip_caps():
+    read_all(SAMPLE, ArchiveLimits(max_uncompressed_bytes=1, max_entries=1, max_ratio=1))
+
+
+def test_the_errors_cross_from_a_reading_process_as_they_were_raised():
+    for error in (
+        ArchiveLimitError("big.zip holds 3 files, more than the cap of 2", "max_entries"),
+        SeveralTeamsError(("T1", "T2")),
+    ):
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error) and str(copy) == str(error) and copy.__dict__ == error.__dict__
