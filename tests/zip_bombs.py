@@ -79,3 +79,16 @@ def peak_memory() -> Iterator[list[int]]:
     finally:
         peak.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
+
+
+def many_files(path: Path, count: int, *, declare: int | None = None) -> Path:
+    """A zip of `count` tiny files; `declare` makes its end record say it holds that many instead."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("channels.json", "[]")
+        for n in range(count - 1):
+            archive.writestr(f"social/2026-11-{n:06d}.json", "[]")
+    if declare is not None:
+        data = bytearray(path.read_bytes())
+        struct.pack_into("<HH", data, data.rfind(b"PK\x05\x06") + 8, declare, declare)
+        path.write_bytes(data)
+    return path

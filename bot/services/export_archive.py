@@ -16,6 +16,7 @@ import itertools
 import json
 import posixpath
 import re
+import struct
 import zipfile
 import zlib
 from collections import defaultdict
@@ -35,6 +36,13 @@ MAX_FILE_BYTES = 256 * MIB
 UNPACK_CHUNK_BYTES = MIB
 # Below this size a file's compression ratio says nothing: a short, repetitive JSON file packs very well.
 RATIO_FLOOR_BYTES = MIB
+# A central directory entry of an export takes about a hundred bytes (an entry's fixed part, its short path,
+# a timestamp): a directory larger than this per allowed entry holds more entries than it says.
+DIRECTORY_BYTES_PER_ENTRY = 512
+# The zip format's end records (APPNOTE 4.3.16, 4.3.15, 4.3.14): what the directory holds, read before it is.
+_END = struct.Struct("<4s4H2LH")
+_ZIP64_LOCATOR = struct.Struct("<4sLQL")
+_ZIP64_END = struct.Struct("<4sQ2H2L4Q")
 _DAY_FILE = re.compile(r"\d{4}-\d{2}-\d{2}\.json")
 _JSON_BLANK = b" \t\r\n"
 _BOM = b"\xef\xbb\xbf"
@@ -142,6 +150,7 @@ class _Zip:
     """The export as Slack delivers it: members are unpacked one at a time, never extracted to disk."""
 
     def __init__(self, path: Path, limits: ArchiveLimits) -> None:
+        _check_directory_size(path, limits)
         try:
             self._zip = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError) as exc:
@@ -184,6 +193,52 @@ class _Zip:
 
     def close(self) -> None:
         self._zip.close()
+
+
+def _check_directory_size(path: Path, limits: ArchiveLimits) -> None:
+    """Refuse a zip of too many files from its end record, before zipfile builds an object per file.
+
+    zipfile reads the directory to its declared size whatever count the end record gives, so the size is
+    held to what `max_entries` entries take too. Whatever this cannot read, zipfile refuses next.
+    """
+    declared = _declared_directory(path)
+    if declared is None:
+        return
+    entries, directory_bytes = declared
+    if entries > limits.max_entries:
+        raise ArchiveLimitError(
+            f"{path.name} holds {entries:,} files, more than the cap of {limits.max_entries:,}", "max_entries"
+        )
+    if directory_bytes > limits.max_entries * DIRECTORY_BYTES_PER_ENTRY:
+        raise ArchiveLimitError(
+            f"{path.name} has a directory of {directory_bytes:,} bytes, room for more than the cap of "
+            f"{limits.max_entries:,} files",
+            "max_entries",
+        )
+
+
+def _declared_directory(path: Path) -> tuple[int, int] | None:
+    """The number of entries and the bytes of the central directory the zip's end record declares."""
+    try:
+        with path.open("rb") as file:
+            size = file.seek(0, 2)
+            tail_start = max(0, size - _END.size - 0xFFFF - _ZIP64_LOCATOR.size)  # a comment is at most 64 KiB
+            file.seek(tail_start)
+            tail = file.read()
+            at = tail.rfind(b"PK\x05\x06")
+            if at < 0 or at + _END.size > len(tail):
+                return None
+            *_, entries, directory_bytes, _, _ = _END.unpack_from(tail, at)
+            locator = at - _ZIP64_LOCATOR.size
+            if locator >= 0 and tail[locator : locator + 4] == b"PK\x06\x07":
+                _, _, end_at, _ = _ZIP64_LOCATOR.unpack_from(tail, locator)
+                file.seek(end_at)
+                record = file.read(_ZIP64_END.size)
+                if len(record) == _ZIP64_END.size and record[:4] == b"PK\x06\x06":
+                    *_, entries, directory_bytes, _ = _ZIP64_END.unpack(record)
+    except OSError:
+        return None
+    return entries, directory_bytes
 
 
 def _check_limits(zip_name: str, archive: zipfile.ZipFile, limits: ArchiveLimits) -> None:

@@ -14,7 +14,14 @@ from sqlalchemy import delete, func, inspect, select
 
 from bot.cli import main
 from bot.coach.kinds import Kind
-from bot.services.export_import import SAMPLE_EXPORT, SAMPLE_TEAM_ID, ExportError, ImportProgress, import_export
+from bot.services.export_import import (
+    SAMPLE_EXPORT,
+    SAMPLE_TEAM_ID,
+    ArchiveLimits,
+    ExportError,
+    ImportProgress,
+    import_export,
+)
 from bot.store.models import Activity, Channel, InboundEvent, Member, Reaction, Team
 from bot.store.rollups import ROLLUP_TABLES, rebuild_rollups
 from tests.slack_events import ledger, tally
@@ -408,6 +415,29 @@ def test_the_command_line_refuses_a_zip_bomb_naming_the_cap_and_its_option(  # t
     assert err.count("\n") == 1
     assert counts(cli_env) == dict.fromkeys(counts(cli_env), 0)
     assert peak[0] < 64 * MIB
+
+
+def test_a_zip_bomb_is_refused_when_the_team_is_given_too(cli_env, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert main(["import-export", str(bomb(tmp_path / "export.zip")), "--team", "T0BOMB"]) == 2
+
+    assert capsys.readouterr().err.endswith("raise the cap with --max-ratio\n")
+    assert counts(cli_env) == dict.fromkeys(counts(cli_env), 0)
+
+
+@pytest.mark.parametrize("separate_reader", [False, True], ids=["read here", "read by other processes"])
+def test_with_its_cap_raised_a_bomb_is_refused_a_chunk_in_and_nothing_is_written(  # type: ignore[no-untyped-def]
+    deps, db, tmp_path, separate_reader
+) -> None:
+    path = bomb(tmp_path / "export.zip")
+
+    with (
+        peak_memory() as peak,
+        pytest.raises(ExportError, match=rf"{DAY_FILE}: its first 1,048,576 bytes do not start a JSON list"),
+    ):
+        import_export(deps, path, "T0BOMB", separate_reader=separate_reader, limits=ArchiveLimits(max_ratio=10_000))
+
+    assert counts(db) == dict.fromkeys(counts(db), 0)
+    assert peak[0] < 64 * MIB  # what this process held; a reading process unpacks one chunk of it too
 
 
 def test_the_command_line_refuses_a_zip_that_lies_about_its_sizes(cli_env, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]

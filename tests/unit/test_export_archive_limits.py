@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.services import export_archive
 from bot.services.export_archive import (
     ArchiveLimitError,
     ArchiveLimits,
@@ -17,7 +18,7 @@ from bot.services.export_archive import (
     SeveralTeamsError,
 )
 from tests.unit.test_export_archive import SAMPLE, zip_folder
-from tests.zip_bombs import DAY_FILE, MIB, bomb, declare_sizes, peak_memory, repeated_messages, zeros
+from tests.zip_bombs import DAY_FILE, MIB, bomb, declare_sizes, many_files, peak_memory, repeated_messages, zeros
 
 SOCIAL = ExportChannel("C1", "social", is_private=False)
 # However big the bomb, reading it may cost no more than this: its 200 MB unpacked would not fit.
@@ -127,3 +128,49 @@ def test_the_errors_cross_from_a_reading_process_as_they_were_raised():
     ):
         copy = pickle.loads(pickle.dumps(error))
         assert type(copy) is type(error) and str(copy) == str(error) and copy.__dict__ == error.__dict__
+
+
+def forbid_reading_the_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on, fail the test if zipfile gets to read a central directory (an object per file)."""
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("the central directory was read")
+
+    monkeypatch.setattr(export_archive.zipfile, "ZipFile", refuse)
+
+
+def test_too_many_files_are_refused_from_the_end_record_before_the_directory_is_read(tmp_path, monkeypatch):
+    path = many_files(tmp_path / "many.zip", 150)
+    forbid_reading_the_directory(monkeypatch)
+
+    with pytest.raises(ArchiveLimitError, match=r"many\.zip holds 150 files, more than the cap of 100") as refused:
+        ExportArchive(path, ArchiveLimits(max_entries=100))
+
+    assert refused.value.limit == "max_entries"
+
+
+def test_an_end_record_that_undercounts_is_held_to_its_directory_size(tmp_path, monkeypatch):
+    path = many_files(tmp_path / "many.zip", 1000, declare=1)
+    forbid_reading_the_directory(monkeypatch)
+
+    with pytest.raises(
+        ArchiveLimitError, match=r"many\.zip has a directory of [\d,]+ bytes, room for more than the cap"
+    ):
+        ExportArchive(path, ArchiveLimits(max_entries=100))
+
+
+def test_an_end_record_that_undercounts_a_little_is_caught_by_counting_the_directory(tmp_path):
+    path = many_files(tmp_path / "many.zip", 150, declare=1)
+
+    with pytest.raises(ArchiveLimitError, match=r"many\.zip holds 150 files, more than the cap of 100"):
+        ExportArchive(path, ArchiveLimits(max_entries=100))
+    with ExportArchive(path, ArchiveLimits(max_entries=150)) as archive:  # zipfile reads it whole, as Slack's
+        assert archive.channels() == []
+
+
+def test_a_zip64_end_record_is_read_for_its_count(tmp_path, monkeypatch):
+    path = many_files(tmp_path / "many.zip", 0x10000 + 10)  # more than the classic end record can count
+    forbid_reading_the_directory(monkeypatch)
+
+    with pytest.raises(ArchiveLimitError, match=r"holds 65,546 files, more than the cap of 65,535"):
+        ExportArchive(path, ArchiveLimits(max_entries=0xFFFF))
