@@ -46,6 +46,20 @@ _ZIP64_END = struct.Struct("<4sQ2H2L4Q")
 _DAY_FILE = re.compile(r"\d{4}-\d{2}-\d{2}\.json")
 _JSON_BLANK = b" \t\r\n"
 _BOM = b"\xef\xbb\xbf"
+# What zipfile raises on a damaged or hostile zip, besides BadZipFile: a name that is not UTF-8 (ValueError),
+# an encrypted member (RuntimeError), a method or version it does not know, such as Deflate64
+# (NotImplementedError), a truncated or corrupted stream (EOFError, zlib.error), a field out of range.
+_UNREADABLE_ZIP = (
+    zipfile.BadZipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    RuntimeError,
+    NotImplementedError,
+    OverflowError,
+    struct.error,
+    zlib.error,
+)
 
 
 class ExportError(Exception):
@@ -153,15 +167,17 @@ class _Zip:
         _check_directory_size(path, limits)
         try:
             self._zip = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise ExportError(f"{path.name} is not a zip file or a folder") from exc
+        except _UNREADABLE_ZIP as exc:
+            raise ExportError(f"{path.name} is not a zip file or a folder ({exc})") from exc
         try:
             _check_limits(path.name, self._zip, limits)
         except ExportError:
             self._zip.close()
             raise
         infos = [
-            info for info in self._zip.infolist() if not info.is_dir() and not info.filename.startswith("__MACOSX/")
+            info
+            for info in self._zip.infolist()
+            if info.filename and not info.is_dir() and not info.filename.startswith("__MACOSX/")
         ]
         # An export zipped from its folder has everything under one top folder: read from there.
         tops = sorted(
@@ -184,8 +200,7 @@ class _Zip:
         try:
             with self._zip.open(info) as member:
                 return _unpack(name, member, info.file_size)
-        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, zlib.error) as exc:
-            # RuntimeError: encrypted member; NotImplementedError: e.g. Deflate64 from some zip tools.
+        except _UNREADABLE_ZIP as exc:
             raise ExportError(f"{name}: cannot be unpacked ({exc})") from exc
 
     def day_files_in(self, folder: str) -> list[str]:

@@ -451,6 +451,38 @@ def test_the_command_line_refuses_a_zip_that_lies_about_its_sizes(cli_env, capsy
     assert peak[0] < 64 * MIB
 
 
+def damaged(path: Path, how: str) -> Path:
+    data = bytearray(path.read_bytes())
+    if how == "truncated":
+        del data[len(data) // 2 :]
+    elif how == "a name that is not UTF-8":
+        directory = data.find(b"PK\x01\x02")
+        data[directory + 9] |= 0x08  # general purpose flags, bit 11: the name is UTF-8...
+        data[directory + 46] = 0x80  # ...and it starts with a byte UTF-8 never does
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("how", ["truncated", "a name that is not UTF-8"])
+def test_a_damaged_zip_is_refused_with_exit_1_never_a_traceback(cli_env, capsys, tmp_path, how) -> None:  # type: ignore[no-untyped-def]
+    path = damaged(zipped(SAMPLE_EXPORT, tmp_path / "export.zip"), how)
+
+    assert main(["import-export", str(path), "--team", "T0DAMAGED"]) == 1
+
+    err = capsys.readouterr().err
+    assert err.startswith("Nothing was imported: ") and "Traceback" not in err
+    assert counts(cli_env) == dict.fromkeys(counts(cli_env), 0)
+
+
+def test_a_file_without_a_name_in_the_zip_is_passed_over(cli_env, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = zipped(SAMPLE_EXPORT, tmp_path / "export.zip")
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr(zipfile.ZipInfo(""), b"[]")  # zipfile itself cannot list it
+
+    assert main(["import-export", str(path)]) == 0
+    assert "87 new entries" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("option", ["--max-uncompressed-mb", "--max-entries", "--max-ratio"])
 @pytest.mark.parametrize("value", ["0", "-1", "lots"])
 def test_a_cap_must_be_a_number_above_zero(cli_env, capsys, option, value) -> None:  # type: ignore[no-untyped-def]

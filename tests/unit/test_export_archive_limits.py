@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import pickle
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.services import export_archive
 from bot.services.export_archive import (
@@ -17,7 +20,7 @@ from bot.services.export_archive import (
     ExportError,
     SeveralTeamsError,
 )
-from tests.unit.test_export_archive import SAMPLE, zip_folder
+from tests.unit.test_export_archive import SAMPLE, minimal_export, zip_folder
 from tests.zip_bombs import DAY_FILE, MIB, bomb, declare_sizes, many_files, peak_memory, repeated_messages, zeros
 
 SOCIAL = ExportChannel("C1", "social", is_private=False)
@@ -174,3 +177,26 @@ def test_a_zip64_end_record_is_read_for_its_count(tmp_path, monkeypatch):
 
     with pytest.raises(ArchiveLimitError, match=r"holds 65,546 files, more than the cap of 65,535"):
         ExportArchive(path, ArchiveLimits(max_entries=0xFFFF))
+
+
+@pytest.fixture(scope="module")
+def small_zip(tmp_path_factory) -> Path:  # type: ignore[no-untyped-def]
+    """A small export zipped: its headers are much of it, so a corruption often lands in one."""
+    root = minimal_export(tmp_path_factory.mktemp("small") / "export")
+    (root / "groups.json").write_text(json.dumps([{"id": "G1", "name": "private-social"}]))
+    return zip_folder(root, root.with_suffix(".zip"))
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_corrupted_zip_is_read_or_refused_with_an_export_error_never_a_crash(small_zip, tmp_path, data):
+    corrupted = bytearray(small_zip.read_bytes())
+    for _ in range(data.draw(st.integers(1, 6), label="changes")):
+        at = data.draw(st.integers(0, len(corrupted) - 1), label="at")
+        patch = data.draw(st.binary(min_size=1, max_size=8), label="bytes")
+        corrupted[at : at + len(patch)] = patch
+    path = tmp_path / "corrupted.zip"
+    path.write_bytes(bytes(corrupted))
+
+    with contextlib.suppress(ExportError):
+        read_all(path)
