@@ -7,6 +7,7 @@ building one never holds its unpacked size in memory either.
 from __future__ import annotations
 
 import json
+import random
 import struct
 import tracemalloc
 import zipfile
@@ -92,3 +93,18 @@ def many_files(path: Path, count: int, *, declare: int | None = None) -> Path:
         struct.pack_into("<HH", data, data.rfind(b"PK\x05\x06") + 8, declare, declare)
         path.write_bytes(data)
     return path
+
+
+def tiny_messages(size: int) -> Iterator[bytes]:
+    """About `size` bytes of empty messages (`{}`), spaced at random so that they pack only ten times or so.
+
+    Under every cap of the zip, it decodes into a dict per four bytes: a parsing bomb, not a zip bomb.
+    """
+    spacing = random.Random(15)
+    chunk = b"".join(
+        spacing.choice((b",{}", b", {}", b",{ }", b",\n{}")) for _ in range(20_000)
+    )  # past deflate's window
+    yield b"[{}"
+    for _ in range(size // len(chunk)):
+        yield chunk
+    yield b"]"

@@ -32,6 +32,10 @@ import orjson
 MIB = 1024 * 1024
 # A day file is small; a member claiming more than this is not a Slack export (or is a zip bomb).
 MAX_FILE_BYTES = 256 * MIB
+# Slack writes an export pretty-printed, with profiles and blocks: a JSON value (counted by the comma or the
+# bracket that starts it) per 40-odd bytes, so a file at MAX_FILE_BYTES has about 6 million. A file with
+# more is packed with tiny values (`[{},{},...]`) to decode into more objects than memory holds.
+MAX_FILE_VALUES = 8_000_000
 # A zip file is unpacked this much at a time, and refused at the first chunk that cannot start its JSON.
 UNPACK_CHUNK_BYTES = MIB
 # Below this size a file's compression ratio says nothing: a short, repetitive JSON file packs very well.
@@ -317,6 +321,22 @@ def _check_size(name: str, size: int) -> None:
         raise ExportError(f"{name} is {size:,} bytes; a Slack export file is at most {MAX_FILE_BYTES:,}")
 
 
+def _check_values(name: str, data: bytes | bytearray) -> None:
+    """Refuse a file that would decode into more values than a Slack export file holds, before decoding it.
+
+    Counting commas and opening brackets bounds the values from above (one in a string counts too) and
+    costs a scan of the bytes, where decoding `[{},{},...]` costs a dict per three bytes. A value takes a
+    byte at least, so a file of fewer bytes than the cap (most day files) is not even scanned.
+    """
+    if len(data) <= MAX_FILE_VALUES:
+        return
+    values = data.count(b",") + data.count(b"[") + data.count(b"{")
+    if values > MAX_FILE_VALUES:
+        raise ExportError(
+            f"{name} holds up to {values:,} JSON values; a Slack export file holds fewer than {MAX_FILE_VALUES:,}"
+        )
+
+
 def _safe_folder_name(name: object) -> bool:
     """A channel name becomes a folder name: it must not climb out of the export."""
     return isinstance(name, str) and name not in ("", ".", "..") and not any(ch in name for ch in "/\\\0")
@@ -411,6 +431,7 @@ class ExportArchive:
 
     @staticmethod
     def _parse(name: str, data: bytes | bytearray, parse: Callable[[bytes], Any]) -> Any:
+        _check_values(name, data)
         try:
             parsed = parse(data)
         except json.JSONDecodeError as exc:

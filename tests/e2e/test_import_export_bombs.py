@@ -17,7 +17,7 @@ import pytest
 from bot.store.database import Database
 from tests.e2e.web_process import ROOT, subprocess_env
 from tests.integration.test_export_import import counts
-from tests.zip_bombs import DAY_FILE, MIB, bomb, zeros
+from tests.zip_bombs import DAY_FILE, MIB, bomb, tiny_messages, zeros
 
 # Runs the CLI, then prints the peak RSS in KiB of this process and of its biggest child (Linux units).
 MEASURED_CLI = """
@@ -28,7 +28,7 @@ if __name__ == "__main__":
     print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     sys.exit(code)
 """
-# The bomb's day file alone is 200 MB: a process that read it whole would pass this, whatever else it holds.
+# A process that held the 200 MB day file whole, or decoded the tiny values, would pass this whatever else it held.
 PEAK_RSS_MB = 200
 
 
@@ -73,5 +73,21 @@ def test_with_the_cap_raised_the_reading_processes_refuse_it_a_chunk_in(
 
     assert code == 1, err
     assert err.startswith(f"Nothing was imported: {DAY_FILE}: its first 1,048,576 bytes do not start a JSON list")
+    assert counts(db) == dict.fromkeys(counts(db), 0)
+    assert peak_mb < PEAK_RSS_MB
+
+
+def test_a_small_zip_of_tiny_values_under_every_zip_cap_is_refused_before_it_is_decoded(
+    tmp_path: Path, db: Database, database_url: str
+) -> None:
+    """64 MB of `{}` packs ten times smaller, under the ratio cap: decoding it whole took gigabytes."""
+    path = bomb(tmp_path / "export.zip", size=64 * MIB, filler=tiny_messages)
+    assert path.stat().st_size < 16 * MIB
+
+    code, err, peak_mb = import_export(tmp_path, database_url, str(path))
+
+    assert code == 1, err
+    assert err.startswith(f"Nothing was imported: {DAY_FILE} holds up to ")
+    assert "JSON values; a Slack export file holds fewer than 8,000,000" in err
     assert counts(db) == dict.fromkeys(counts(db), 0)
     assert peak_mb < PEAK_RSS_MB

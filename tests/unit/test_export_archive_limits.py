@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from bot.services import export_archive
 from bot.services.export_archive import (
+    MAX_FILE_VALUES,
     ArchiveLimitError,
     ArchiveLimits,
     ExportArchive,
@@ -200,3 +201,34 @@ def test_a_corrupted_zip_is_read_or_refused_with_an_export_error_never_a_crash(s
 
     with contextlib.suppress(ExportError):
         read_all(path)
+
+
+def tiny_values(value: bytes, count: int) -> bytes:
+    return b"[" + (value + b",") * (count - 1) + value + b"]"
+
+
+@pytest.mark.parametrize(
+    ("file", "value"),
+    [("social/2026-11-20.json", b"{}"), ("social/2026-11-20.json", b"1"), ("users.json", b'"a"')],
+    ids=["empty messages", "numbers", "strings in users.json"],
+)
+def test_a_file_of_tiny_values_is_refused_before_it_is_decoded(tmp_path, file, value):
+    root = minimal_export(tmp_path / "export")
+    (root / file).write_bytes(tiny_values(value, MAX_FILE_VALUES + 1))
+
+    with peak_memory() as peak, pytest.raises(ExportError, match=r"holds up to [\d,]+ JSON values; a Slack export"):
+        read_all(root)
+
+    assert peak[0] < MODEST_PEAK  # the file's own bytes; decoding it would take a dict or a pointer per value
+
+
+def test_the_values_cap_is_counted_from_commas_and_brackets(tmp_path, monkeypatch):
+    monkeypatch.setattr(export_archive, "MAX_FILE_VALUES", 100)
+    root = minimal_export(tmp_path / "export")
+    day = root / "social" / "2026-11-20.json"
+
+    day.write_bytes(tiny_values(b'{"ts": "1794182400.000100"}', 50))  # a list of 50 objects, 49 commas: 100
+    read_all(root)
+    day.write_bytes(tiny_values(b'{"ts": "1794182400.000100"}', 51))
+    with pytest.raises(ExportError, match=r"social/2026-11-20\.json holds up to 102 JSON values"):
+        read_all(root)
