@@ -19,7 +19,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,8 +99,8 @@ class SeveralTeamsError(ExportError):
 class ArchiveLimits:
     """How far a zip may unpack before it is refused as a zip bomb; an unpacked folder is on disk already.
 
-    The defaults hold years of a busy workspace (a million messages are about 1 GB of JSON, which packs some
-    ten times smaller); a zip bomb packs hundreds to thousands of times smaller.
+    The defaults hold years of a busy workspace, whose JSON packs some ten times smaller; a zip bomb packs
+    hundreds to thousands of times smaller.
     """
 
     max_uncompressed_bytes: int = 2048 * MIB
@@ -264,7 +264,8 @@ def _check_limits(zip_name: str, archive: zipfile.ZipFile, limits: ArchiveLimits
     """Refuse a zip bomb from the central directory alone, before a byte of it is unpacked.
 
     A member's packed size is taken as the room it has up to the next member's header, not as the size it
-    declares: a directory can lie about that too, and members whose data overlap have no room at all.
+    declares: a directory can lie about that too, and a member whose data runs over the next one's gets only
+    the room before it. Members that share one header (the overlapping zip bomb) are refused outright.
     """
     infos = archive.infolist()
     if len(infos) > limits.max_entries:
@@ -278,10 +279,14 @@ def _check_limits(zip_name: str, archive: zipfile.ZipFile, limits: ArchiveLimits
             f"{limits.max_uncompressed_bytes / MIB:,.0f} MB",
             "max_uncompressed_bytes",
         )
+    headers = Counter(info.header_offset for info in infos)
+    shared = [info.filename for info in infos if headers[info.header_offset] > 1]
+    if shared:
+        raise ExportError(f"{zip_name}: {', '.join(shared[:3])} share their data in the zip, which no export does")
     directory_start = getattr(archive, "start_dir", None)
     if directory_start is None and archive.filename is not None:
         directory_start = Path(archive.filename).stat().st_size
-    ends = sorted({info.header_offset for info in infos} | {directory_start or 0})
+    ends = sorted({*headers, directory_start or 0})
     room = {start: end - start for start, end in itertools.pairwise(ends)}
     for info in infos:
         if info.file_size < RATIO_FLOOR_BYTES:

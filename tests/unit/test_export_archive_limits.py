@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import pickle
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -232,3 +233,20 @@ def test_the_values_cap_is_counted_from_commas_and_brackets(tmp_path, monkeypatc
     day.write_bytes(tiny_values(b'{"ts": "1794182400.000100"}', 51))
     with pytest.raises(ExportError, match=r"social/2026-11-20\.json holds up to 102 JSON values"):
         read_all(root)
+
+
+def test_files_that_share_their_data_are_refused(tmp_path):
+    """The overlapping zip bomb: many directory entries, one packed stream, each unpacking it again."""
+    path = tmp_path / "overlap.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("channels.json", json.dumps([{"id": "C1", "name": "social"}]))
+        archive.writestr("social/2026-11-11.json", "[]")
+        archive.writestr("social/2026-11-12.json", "[]")
+    data = bytearray(path.read_bytes())
+    first = data.find(b"PK\x01\x02")
+    last = data.rfind(b"PK\x01\x02")
+    data[last + 42 : last + 46] = data[first + 42 : first + 46]  # the last entry's header offset: the first's
+    path.write_bytes(data)
+
+    with pytest.raises(ExportError, match=r"overlap\.zip: channels\.json, social/2026-11-12\.json share their data"):
+        ExportArchive(path)
