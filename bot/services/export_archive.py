@@ -452,6 +452,7 @@ class ExportArchive:
 
         Slack writes `team_id` on every member in users.json; a member of another workspace (a shared
         channel's guest) adds a second id, and only team.json, where an export has it, settles which is ours.
+        With several, the one most members carry comes first: the likeliest to be ours.
         """
         data = self._files.read("team.json")
         if data is not None:
@@ -460,8 +461,12 @@ class ExportArchive:
             if not isinstance(team_id, str) or not team_id:
                 raise ExportError('team.json should hold the workspace as an object with its id, like {"id": "T0123"}')
             return (team_id,)
-        ids = {entry.get("team_id") for entry in self._load("users.json", required=False)}
-        return tuple(sorted(team_id for team_id in ids if isinstance(team_id, str) and team_id))
+        members = Counter(
+            team_id
+            for team_id in (entry.get("team_id") for entry in self._load("users.json", required=False))
+            if isinstance(team_id, str) and team_id
+        )
+        return tuple(sorted(members, key=lambda team_id: (-members[team_id], team_id)))
 
     def team_id(self) -> str | None:
         """Return the one workspace the export is from, None when it names none; SeveralTeamsError if several."""

@@ -336,13 +336,17 @@ def test_team_overrides_what_the_export_says(cli_env, capsys) -> None:  # type: 
 def test_an_export_of_several_workspaces_is_refused_naming_them(cli_env, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
     export = export_with_users(
         tmp_path,
-        [{"id": MAYA, "team_id": "T0HOME01", "name": "maya"}, {"id": LEO, "team_id": "T0GUEST1", "name": "leo"}],
+        [
+            {"id": MAYA, "team_id": "T0HOME01", "name": "maya"},
+            {"id": LEO, "team_id": "T0GUEST1", "name": "leo"},
+            {"id": "U07NQ5E4R6K", "team_id": "T0HOME01", "name": "priya"},
+        ],
     )
 
     assert main(["import-export", str(export)]) == 2
     assert capsys.readouterr().err == (
-        "Nothing was imported: its members belong to several workspaces (T0GUEST1, T0HOME01); "
-        "say which one to import into with --team, e.g. --team T0GUEST1\n"
+        "Nothing was imported: its members belong to several workspaces (T0HOME01, T0GUEST1); "
+        "say which one to import into with --team, e.g. --team T0HOME01\n"
     )
     assert counts(cli_env) == dict.fromkeys(counts(cli_env), 0)
 
