@@ -172,7 +172,8 @@ class _Zip:
         try:
             self._zip = zipfile.ZipFile(path)
         except _UNREADABLE_ZIP as exc:
-            raise ExportError(f"{path.name} is not a zip file or a folder ({exc})") from exc
+            why = "" if isinstance(exc, zipfile.BadZipFile) else f" ({exc})"  # BadZipFile says just that
+            raise ExportError(f"{path.name} is not a zip file or a folder{why}") from exc
         try:
             _check_limits(path.name, self._zip, limits)
         except ExportError:
@@ -201,6 +202,8 @@ class _Zip:
         if info is None:
             return None
         _check_size(name, info.file_size)
+        if info.flag_bits & 0x1:
+            raise ExportError(f"{name} is encrypted: unpack the export with its password, or export it without one")
         try:
             with self._zip.open(info) as member:
                 return _unpack(name, member, info.file_size)

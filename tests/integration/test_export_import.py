@@ -463,18 +463,35 @@ def damaged(path: Path, how: str) -> Path:
         directory = data.find(b"PK\x01\x02")
         data[directory + 9] |= 0x08  # general purpose flags, bit 11: the name is UTF-8...
         data[directory + 46] = 0x80  # ...and it starts with a byte UTF-8 never does
+    else:  # every member "encrypted" (flags, bit 0) or packed with Deflate64 (method 9), zipfile knows neither
+        for signature, flags_at, method_at in ((b"PK\x01\x02", 8, 10), (b"PK\x03\x04", 6, 8)):
+            at = data.find(signature)
+            while at >= 0:
+                if how == "encrypted":
+                    data[at + flags_at] |= 0x01
+                else:
+                    data[at + method_at : at + method_at + 2] = (9).to_bytes(2, "little")
+                at = data.find(signature, at + 4)
     path.write_bytes(data)
     return path
 
 
-@pytest.mark.parametrize("how", ["truncated", "a name that is not UTF-8"])
-def test_a_damaged_zip_is_refused_with_exit_1_never_a_traceback(cli_env, capsys, tmp_path, how) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("how", "message"),
+    [
+        ("truncated", "export.zip is not a zip file or a folder\n"),
+        ("a name that is not UTF-8", "export.zip is not a zip file or a folder ('utf-8' codec can't decode"),
+        ("encrypted", "users.json is encrypted: unpack the export with its password, or export it without one\n"),
+        ("Deflate64", "users.json: cannot be unpacked (That compression method is not supported)\n"),
+    ],
+)
+def test_a_damaged_zip_is_refused_with_exit_1_never_a_traceback(cli_env, capsys, tmp_path, how, message) -> None:  # type: ignore[no-untyped-def]
     path = damaged(zipped(SAMPLE_EXPORT, tmp_path / "export.zip"), how)
 
     assert main(["import-export", str(path), "--team", "T0DAMAGED"]) == 1
 
     err = capsys.readouterr().err
-    assert err.startswith("Nothing was imported: ") and "Traceback" not in err
+    assert err.startswith("Nothing was imported: " + message) and "Traceback" not in err
     assert counts(cli_env) == dict.fromkeys(counts(cli_env), 0)
 
 
