@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import pickle
 import zipfile
@@ -250,3 +251,13 @@ def test_files_that_share_their_data_are_refused(tmp_path):
 
     with pytest.raises(ExportError, match=r"overlap\.zip: channels\.json, social/2026-11-12\.json share their data"):
         ExportArchive(path)
+
+
+def test_unpacking_stops_at_the_chunk_that_passes_the_declared_size():
+    """zipfile itself stops at the declared size; this holds even for a reader that does not (counted here)."""
+    endless = io.BytesIO(b"[" + b" " * (5 * MIB))
+
+    with pytest.raises(ExportError, match=r"x\.json unpacks to more than the 1,048,576 bytes the zip declares"):
+        export_archive._unpack("x.json", endless, MIB)
+
+    assert endless.tell() == 2 * MIB  # one chunk past the declared size, never the rest
