@@ -504,6 +504,19 @@ def test_a_file_without_a_name_in_the_zip_is_passed_over(cli_env, capsys, tmp_pa
     assert "87 new entries" in capsys.readouterr().out
 
 
+def test_the_help_says_where_the_workspace_comes_from_and_each_cap(capsys) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit):
+        main(["import-export", "--help"])
+
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "else the one the export names in team.json or its users' team_id, else the only one stored" in help_text
+    assert "--max-uncompressed-mb MB refuse a zip that unpacks to more than this (default: 2048)" in help_text
+    assert "--max-entries N refuse a zip of more files than this (default: 100000)" in help_text
+    assert (
+        "--max-ratio X refuse a zip with a file of 1 MB or more packed over X times smaller (default: 200)" in help_text
+    )
+
+
 @pytest.mark.parametrize("option", ["--max-uncompressed-mb", "--max-entries", "--max-ratio"])
 @pytest.mark.parametrize("value", ["0", "-1", "lots"])
 def test_a_cap_must_be_a_number_above_zero(cli_env, capsys, option, value) -> None:  # type: ignore[no-untyped-def]
