@@ -274,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=positive(float),
         default=caps.max_ratio,
         metavar="X",
-        help="refuse a zip with a file of 1 MB or more packed over X times smaller (default: %(default)s)",
+        help="refuse a zip, or a file of 1 MB or more in it, packed over X times smaller (default: %(default)s)",
     )
     import_export.set_defaults(handler=cmd_import_export)
     report = commands.add_parser("report", help="print a team's tallies and ranks for a period")

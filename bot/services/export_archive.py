@@ -266,7 +266,8 @@ def _declared_directory(path: Path) -> tuple[int, int] | None:
 def _check_limits(zip_name: str, archive: zipfile.ZipFile, limits: ArchiveLimits) -> None:
     """Refuse a zip bomb from the central directory alone, before a byte of it is unpacked.
 
-    A member's packed size is taken as the room it has up to the next member's header, not as the size it
+    The ratio is held for each file, then for the whole zip (many small files, each too small to tell). A
+    member's packed size is taken as the room it has up to the next member's header, not as the size it
     declares: a directory can lie about that too, and a member whose data runs over the next one's gets only
     the room before it. Members that share one header (the overlapping zip bomb) are refused outright.
     """
@@ -302,6 +303,14 @@ def _check_limits(zip_name: str, archive: zipfile.ZipFile, limits: ArchiveLimits
                 f"{limits.max_ratio:,g} times",
                 "max_ratio",
             )
+    packed_total = ends[-1]  # where the directory starts: all the members' packed data lies before it
+    ratio = total / max(packed_total, 1)
+    if total >= RATIO_FLOOR_BYTES and ratio > limits.max_ratio:
+        raise ArchiveLimitError(
+            f"{zip_name} unpacks to {total / MIB:,.0f} MB from {packed_total:,} bytes, {ratio:,.0f} times its "
+            f"packed size, more than the cap of {limits.max_ratio:,g} times",
+            "max_ratio",
+        )
 
 
 def _unpack(name: str, member: IO[bytes], declared: int) -> bytearray:

@@ -513,7 +513,8 @@ def test_the_help_says_where_the_workspace_comes_from_and_each_cap(capsys) -> No
     assert "--max-uncompressed-mb MB refuse a zip that unpacks to more than this (default: 2048)" in help_text
     assert "--max-entries N refuse a zip of more files than this (default: 100000)" in help_text
     assert (
-        "--max-ratio X refuse a zip with a file of 1 MB or more packed over X times smaller (default: 200)" in help_text
+        "--max-ratio X refuse a zip, or a file of 1 MB or more in it, packed over X times smaller (default: 200)"
+        in help_text
     )
 
 

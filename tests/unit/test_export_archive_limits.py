@@ -261,3 +261,21 @@ def test_unpacking_stops_at_the_chunk_that_passes_the_declared_size():
         export_archive._unpack("x.json", endless, MIB)
 
     assert endless.tell() == 2 * MIB  # one chunk past the declared size, never the rest
+
+
+def test_many_small_files_that_pack_too_well_together_are_refused(tmp_path):
+    """Each day file is under a MB, too small for its own ratio to tell; together they pack a thousand times."""
+    path = tmp_path / "many.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("channels.json", json.dumps([{"id": "C1", "name": "social"}]))
+        for day in range(1, 29):
+            archive.writestr(f"social/2026-02-{day:02d}.json", b"[" + b" " * (MIB // 2) + b"]")
+
+    with pytest.raises(
+        ArchiveLimitError, match=r"many\.zip unpacks to 14 MB from [\d,]+ bytes, [\d,]+ times"
+    ) as refused:
+        ExportArchive(path)
+
+    assert refused.value.limit == "max_ratio"
+    with ExportArchive(path, ArchiveLimits(max_ratio=10_000)) as archive:
+        assert archive.count_day_files() == 28
