@@ -444,3 +444,26 @@ def test_a_team_json_without_a_usable_id_is_refused(tmp_path, team):
 
     with ExportArchive(root) as archive, pytest.raises(ExportError, match=r"team\.json should hold the workspace"):
         archive.team_ids()
+
+
+member_team_ids = st.sampled_from(["T1", "T2", "T3", "", None, 7, ["T1"]])
+
+
+@settings(max_examples=200, deadline=None)
+@given(users_teams=st.lists(member_team_ids, max_size=12), team_json=st.none() | st.sampled_from(["T1", "T9"]))
+def test_the_workspace_is_team_json_else_the_members_most_carry(tmp_path_factory, users_teams, team_json):
+    root = minimal_export(tmp_path_factory.mktemp("export"))
+    users = [{"id": f"U{n}"} | ({} if team is None else {"team_id": team}) for n, team in enumerate(users_teams)]
+    write_json(root / "users.json", users)
+    if team_json is not None:
+        write_json(root / "team.json", {"id": team_json, "name": "Acme"})
+
+    named = Counter(team for team in users_teams if isinstance(team, str) and team)
+    expected = (team_json,) if team_json else tuple(sorted(named, key=lambda team: (-named[team], team)))
+    with ExportArchive(root) as archive:
+        assert archive.team_ids() == expected
+        if len(expected) > 1:
+            with pytest.raises(export_archive.SeveralTeamsError):
+                archive.team_id()
+        else:
+            assert archive.team_id() == (expected[0] if expected else None)
