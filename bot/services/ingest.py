@@ -10,6 +10,7 @@ difference, behind the unique (team, source_key) index. Every path turns a messa
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -93,6 +94,24 @@ class _Scope:
     def counted(self, entries: Iterable[LedgerEntry]) -> list[LedgerEntry]:
         """Leave out members who opted out: nothing they do is kept."""
         return [entry for entry in entries if entry.user_id not in self.opted_out]
+
+
+FORGOTTEN_MEMBER = "U0FORGOTTEN"  # stands in for an opted-out member's id in a teammate's kept message
+
+
+def without_members(message: Mapping[str, Any], forgotten: AbstractSet[str]) -> dict[str, Any]:
+    """The message as the store keeps it: opted-out members' ids (a mention, the thread's parent author)
+    replaced, since nothing the ledger reads from a teammate's message depends on who was mentioned."""
+    kept = dict(message)
+    if not forgotten:
+        return kept
+    text = json.dumps(kept)
+    named = [user_id for user_id in forgotten if user_id in text]
+    if not named:
+        return kept
+    for user_id in named:
+        text = text.replace(user_id, FORGOTTEN_MEMBER)
+    return json.loads(text)
 
 
 # --- turning entries into rows ---------------------------------------------------------------------
@@ -281,7 +300,8 @@ class LiveBatch:
             return False
         thread_ts = message.get("thread_ts")
         thread_ts = thread_ts if isinstance(thread_ts, str) and thread_ts != ts else None
-        state = q.StoredMessage(ts, thread_ts, version, deleted=False, message=dict(message))
+        kept = without_members(message, self._scope.opted_out)
+        state = q.StoredMessage(ts, thread_ts, version, deleted=False, message=kept)
         self._states[(channel_id, ts)] = self._state_writes[(channel_id, ts)] = state
         if thread_ts is not None:
             self._replies[(channel_id, thread_ts)].add(ts)

@@ -1,0 +1,126 @@
+"""Everything the bot keeps that names one member or carries their words, and how opt-out forgets it.
+
+`FORGOTTEN_BY` says, table by table, what `forget_member` does there; `HOLDS_NO_MEMBER_DATA` lists the tables
+that never name a member. A table in neither is a table nobody decided about: the opt-out test fails on it.
+These queries take the caller's Session and never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Text, cast, delete, select, update
+from sqlalchemy.orm import Session
+
+from bot.store.ledger import delete_activities
+from bot.store.models import Activity, Delivery, InboundEvent, Member, MessageState, Reaction
+
+# What opt-out does in each table that can name a member (see forget_member).
+FORGOTTEN_BY: Mapping[str, str] = {
+    "members": "the row stays, flagged opted_out, with nothing else about them (it remembers the choice)",
+    "activities": "their actions, and teammates' engagement with their (now uncounted) links, are deleted",
+    "rollup_totals": "kept on write: emptied with the ledger rows they summed",
+    "rollup_counterparts": "kept on write: emptied with the ledger rows they summed",
+    "rollup_days": "kept on write: emptied with the ledger rows they summed",
+    "rollup_hours": "kept on write: emptied with the ledger rows they summed",
+    "rollup_received_pairs": "kept on write: emptied with the ledger rows they summed",
+    "reactions": "their emoji are deleted",
+    "message_states": "every kept message version that names them (theirs, replies to them, mentions) is deleted",
+    "inbound_events": "deliveries that name them keep only (team, event_id) for dedupe: the payload is emptied",
+    "deliveries": "the records of messages sent to them (nudges) are deleted",
+}
+# Tables with no column that can hold a member's id or words.
+HOLDS_NO_MEMBER_DATA = frozenset({"teams", "channels"})
+
+# Every profile field of the member row cleared on opt-out; user_id, team_id, opted_out and the flags stay.
+_FORGOTTEN_PROFILE = {
+    "name": None,
+    "tz": None,
+    "is_admin": False,
+    "admin_checked_at": None,
+    "nudges_paused_until": None,
+    "nudges_stopped": False,
+    "last_nudged_at": None,
+    "last_burst_note_at": None,
+}
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """How much opt-out deleted: `actions` is the member's own ledger rows, what the confirmation reports."""
+
+    actions: int
+    engagement_with_them: int
+    reactions: int
+    message_versions: int
+    deliveries_emptied: int
+    messages_sent_to_them: int
+
+
+def _names(column: Any, user_id: str) -> ColumnElement[bool]:
+    """The JSON or text column holds the member's id somewhere (author, mention, parent, reactor)."""
+    return cast(column, Text).contains(user_id, autoescape=True)
+
+
+def authored_by(payload: Any, user_id: str) -> bool:
+    """Whether a stored delivery is the member's own doing: their message, edit, deletion or emoji."""
+    event = payload.get("event") if isinstance(payload, Mapping) else None
+    if not isinstance(event, Mapping):
+        return False
+    candidates = [event]
+    candidates += [event[key] for key in ("message", "previous_message") if isinstance(event.get(key), Mapping)]
+    return any(candidate.get("user") == user_id for candidate in candidates)
+
+
+def forget_member(session: Session, team_id: str, user_id: str, now: datetime, *, max_attempts: int) -> Forgotten:
+    """Delete everything that names the member or carries their words; flag their row opted out.
+
+    Teammates' replies and likes on the member's links go with the links: the ledger only ever counts
+    engagement with a link it counts (a thread whose link is deleted counts nothing either), so the
+    teammates' standings are what a fresh import of the channels, without the member, would give.
+    The rollups follow the ledger rows on their own (`bot.store.rollups`).
+    """
+    actions = delete_activities(session, team_id, Activity.user_id == user_id)
+    engagement = delete_activities(session, team_id, Activity.counterpart == user_id)
+    reactions = session.execute(delete(Reaction).where(Reaction.team_id == team_id, Reaction.user_id == user_id))
+    versions = session.execute(
+        delete(MessageState).where(MessageState.team_id == team_id, _names(MessageState.message, user_id))
+    )
+    emptied = _empty_deliveries(session, team_id, user_id, now, max_attempts)
+    sent = session.execute(delete(Delivery).where(Delivery.team_id == team_id, Delivery.key.contains(f":{user_id}:")))
+    session.execute(
+        update(Member)
+        .where(Member.team_id == team_id, Member.user_id == user_id)
+        .values(opted_out=True, updated_at=now, **_FORGOTTEN_PROFILE)
+    )
+    return Forgotten(actions, engagement, reactions.rowcount or 0, versions.rowcount or 0, emptied, sent.rowcount or 0)
+
+
+def _empty_deliveries(session: Session, team_id: str, user_id: str, now: datetime, max_attempts: int) -> int:
+    """Empty the payloads of inbox rows that name the member; keep (team, event_id), which dedupe needs.
+
+    Applied and parked deliveries are emptied (a parked one waits for a person, maybe for days); a waiting
+    delivery of the member's own is emptied and settled (the writer would ignore it anyway). A teammate's
+    waiting delivery that only mentions them is left for the writer, which empties every payload it applies
+    (`bot.store.inbox.mark_processed`).
+    """
+    rows = session.execute(
+        select(InboundEvent.event_id, InboundEvent.payload, InboundEvent.processed_at, InboundEvent.attempts).where(
+            InboundEvent.team_id == team_id, _names(InboundEvent.payload, user_id)
+        )
+    ).all()
+    emptied = 0
+    for event_id, payload, processed_at, attempts in rows:
+        waiting = processed_at is None and attempts < max_attempts
+        if waiting and not authored_by(payload, user_id):
+            continue
+        session.execute(
+            update(InboundEvent)
+            .where(InboundEvent.team_id == team_id, InboundEvent.event_id == event_id)
+            .values(payload={}, last_error=None, processed_at=processed_at or now)
+        )
+        emptied += 1
+    return emptied

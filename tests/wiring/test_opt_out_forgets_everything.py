@@ -1,0 +1,153 @@
+"""A confirmed `/coach optout` forgets the member in every table the bot has, and keeps nothing of what they do next.
+
+The test walks `Base.metadata.sorted_tables`: a table added later that can hold a member's id or words
+makes it fail until `bot.store.member_data` says what opt-out does there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.services.inbox import MAX_ATTEMPTS
+from bot.slack.blocks.ledger import OPT_OUT_CONFIRM_ACTION
+from bot.store.database import Database
+from bot.store.member_data import FORGOTTEN_BY, HOLDS_NO_MEMBER_DATA
+from bot.store.models import Base, Delivery, InboundEvent, Member
+from tests.conftest import Clock
+from tests.slack_events import ANA, BEN, CARLA, message, reaction
+from tests.slack_requests import SlackDriver
+from tests.slack_stub import TEAM_ID
+from tests.wiring.test_coach_optout import click
+
+ANAS_WORDS = ("Ana's secret launch notes", "thanked Carla privately", "Ana Lovelace", "ana.example.org")
+ANAS_LATER_WORDS = "Ana after opting out"
+ANAS_LINK = "https://ana.example.org/launch"
+BENS_LINK = "https://ben.example.org/essay"
+T0 = "1795424400.000100"
+
+
+def _names(value: Any, needles: tuple[str, ...]) -> bool:
+    """Whether a stored value (a column of any row, JSON included) holds any of `needles`."""
+    if isinstance(value, str):
+        return any(needle in value for needle in needles)
+    if isinstance(value, Mapping):
+        return any(_names(key, needles) or _names(item, needles) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_names(item, needles) for item in value)
+    return False
+
+
+def _rows_naming(db: Database, needles: tuple[str, ...]) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table with a column that holds one of `needles`, by table."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    with db.session() as session:
+        for table in Base.metadata.sorted_tables:
+            rows = [dict(row) for row in session.execute(select(table)).mappings()]
+            hits = [row for row in rows if any(_names(value, needles) for value in row.values())]
+            if hits:
+                found[table.name] = hits
+    return found
+
+
+def _reply(user: str, text: str, ts: str, parent: dict[str, Any]) -> dict[str, Any]:
+    event = message(user, text, ts, thread_ts=parent["ts"])
+    event["parent_user_id"] = parent["user"]
+    return event
+
+
+def _a_week_of_ana(driver: SlackDriver, db: Database, clock: Clock) -> None:
+    """Ana in every table that can hold her: links, replies, emoji, a note, a nudge, deliveries waiting and parked."""
+    anas = message(ANA, f"{ANAS_WORDS[0]} <{ANAS_LINK}>", T0)
+    bens = message(BEN, f"My essay <{BENS_LINK}>", "1795424500.000100")
+    for event in (anas, bens):
+        driver.event(event)
+    driver.event(_reply(BEN, "Great launch, congratulations to the team", "1795424600.000100", anas))
+    driver.event(_reply(ANA, f"{ANAS_WORDS[0]}: a thoughtful answer to Ben", "1795424700.000100", bens))
+    driver.event(reaction(BEN, anas))
+    driver.event(reaction(ANA, bens, "fire"))
+    driver.event(message(CARLA, f"<@{ANA}> look <https://carla.example.org/a>", "1795424800.000100"))
+    driver.command(f"log reply https://x.com/carla/status/9 {ANAS_WORDS[1]}")
+    # Waiting for the writer: one of Ana's own, one of Ben's that mentions her.
+    driver.event(message(ANA, f"{ANAS_WORDS[0]} again <{ANAS_LINK}/2>", "1795424900.000100"), settle=False)
+    driver.event(message(BEN, f"cc <@{ANA}> <{BENS_LINK}/2>", "1795425000.000100"), settle=False)
+    with db.session() as session:
+        session.get(Member, (TEAM_ID, ANA)).name = ANAS_WORDS[2]  # type: ignore[union-attr]
+        session.get(Member, (TEAM_ID, ANA)).tz = "Europe/London"  # type: ignore[union-attr]
+        session.add(
+            Delivery(
+                team_id=TEAM_ID,
+                key=f"nudge:{ANA}:2026-11-30",
+                channel_id="D0ANA00001",
+                status="sent",
+                claimed_at=clock(),
+                message_ts="1795425100.000100",
+            )
+        )
+        session.add(
+            InboundEvent(
+                team_id=TEAM_ID,
+                event_id="EvPARKED01",
+                event_type="message",
+                payload={"event": _reply(CARLA, f"<@{ANA}> {ANAS_WORDS[0]}", "1795425200.000100", anas)},
+                received_at=clock() - timedelta(hours=1),
+                attempts=MAX_ATTEMPTS,
+                event_ts="1795425200.000100",
+                last_error="IntegrityError: ... Ana's secret launch notes ...",
+            )
+        )
+
+
+def test_every_table_is_either_forgotten_by_opt_out_or_holds_no_member_data() -> None:
+    tables = {table.name for table in Base.metadata.sorted_tables}
+    assert tables == set(FORGOTTEN_BY) | HOLDS_NO_MEMBER_DATA
+    assert not set(FORGOTTEN_BY) & HOLDS_NO_MEMBER_DATA
+
+
+def test_after_a_confirmed_optout_no_table_holds_the_member_or_their_words(
+    driver: SlackDriver, db: Database, clock: Clock
+) -> None:
+    _a_week_of_ana(driver, db, clock)
+    before = _rows_naming(db, (ANA, *ANAS_WORDS))
+    # The fixture reaches every table that can hold her: so the walk below proves something in each.
+    assert set(before) == set(FORGOTTEN_BY), set(FORGOTTEN_BY) - set(before)
+
+    driver.command("optout")
+    assert click(driver, OPT_OUT_CONFIRM_ACTION).status == 200
+    driver.settle()
+    # What she does next is acknowledged and kept only as the ids dedupe needs.
+    later = message(ANA, f"{ANAS_LATER_WORDS} <{ANAS_LINK}/3>", "1795426000.000100")
+    assert driver.event(later, event_id="EvANALATER").status == 200
+    assert driver.event(reaction(ANA, later), event_id="EvANALIKE1").status == 200
+    assert driver.event(later, event_id="EvANALATER").status == 200  # a retry is still recognised
+
+    after = _rows_naming(db, (ANA, *ANAS_WORDS, ANAS_LATER_WORDS))
+    [member] = after.pop("members")
+    assert after == {}
+    kept = {name: value for name, value in member.items() if value not in (None, False)}
+    assert kept == {"team_id": TEAM_ID, "user_id": ANA, "opted_out": True, "updated_at": member["updated_at"]}
+    with db.session() as session:
+        deliveries = {row.event_id: row.payload for row in session.scalars(select(InboundEvent))}
+    assert deliveries["EvANALATER"] == {} and deliveries["EvANALIKE1"] == {} and deliveries["EvPARKED01"] == {}
+
+
+def test_teammates_keep_their_own_actions_and_lose_only_their_engagement_with_her_links(
+    driver: SlackDriver, db: Database, clock: Clock
+) -> None:
+    _a_week_of_ana(driver, db, clock)
+    driver.settle()
+    driver.command("optout")
+    click(driver, OPT_OUT_CONFIRM_ACTION)
+
+    with db.session() as session:
+        from bot.store.models import Activity
+
+        kept = sorted((row.user_id, row.kind, row.url or "") for row in session.scalars(select(Activity)))
+    assert kept == [
+        (BEN, "link", BENS_LINK),
+        (BEN, "link", f"{BENS_LINK}/2"),
+        (CARLA, "link", "https://carla.example.org/a"),
+    ]
