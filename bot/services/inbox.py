@@ -34,7 +34,15 @@ from sqlalchemy.orm import Session
 from bot.coach.messages import ts_order
 from bot.deps import Deps
 from bot.services.errors import EventNotStored
-from bot.services.ingest import EventEnvelope, IngestOutcome, Scopes, apply_events, event_action, event_channel
+from bot.services.ingest import (
+    EventEnvelope,
+    IngestOutcome,
+    Scopes,
+    apply_events,
+    event_action,
+    event_channel,
+    event_to_store,
+)
 from bot.store import inbox as q
 from bot.store.ingest_queries import prune_message_states, prune_reactions_on_plain_messages
 from bot.store.ledger import rollups_per_batch
@@ -97,7 +105,7 @@ def accept(deps: Deps, envelope: EventEnvelope) -> bool:
         "team_id": envelope.team_id,
         "event_id": envelope.event_id,
         "event_type": str(envelope.event.get("type"))[:64],
-        "payload": {"event": dict(envelope.event), "bot_user_id": envelope.bot_user_id},
+        "payload": {"event": event_to_store(envelope.event), "bot_user_id": envelope.bot_user_id},
         "received_at": deps.now(),
         "attempts": 0,
         "event_ts": ts_order(envelope.event.get("event_ts")) or ts_order(envelope.event.get("ts")),

@@ -449,6 +449,20 @@ class LiveBatch:
             self._scope.team.first_channel_id = channel_id
         return IngestOutcome(bot_joined_channel=channel_id)
 
+    def _user_change(self, event: Mapping[str, Any]) -> IngestOutcome:
+        """A member's profile changed: remember whether Slack deactivated them (never named again) or brought
+        them back, and whether they are a bot."""
+        user = event["user"]
+        q.set_member_status(
+            self._session,
+            self._team_id,
+            str(user["id"]),
+            deleted=user.get("deleted") is True,
+            is_bot=user.get("is_bot") is True,
+            now=self._scope.now,
+        )
+        return NOTHING
+
     _APPLY: ClassVar[dict[str, Callable[[LiveBatch, Mapping[str, Any]], IngestOutcome]]] = {
         "message": _message,
         "message_changed": _edit,
@@ -456,6 +470,7 @@ class LiveBatch:
         "reaction_added": _reaction,
         "reaction_removed": _reaction,
         "bot_joined": _bot_joined,
+        "user_change": _user_change,
     }
 
     def _channel(self, event: Mapping[str, Any]) -> ChannelContext:
@@ -515,7 +530,32 @@ def event_action(event: Mapping[str, Any], bot_user_id: str | None) -> str | Non
         return kind
     if kind == "member_joined_channel" and bot_user_id and event.get("user") == bot_user_id:
         return "bot_joined"
+    if kind == "user_change" and _changed_user_id(event) is not None:
+        return "user_change"
     return None
+
+
+def _changed_user_id(event: Mapping[str, Any]) -> str | None:
+    user = event.get("user")
+    user_id = user.get("id") if isinstance(user, Mapping) else None
+    return user_id if isinstance(user_id, str) and user_id else None
+
+
+# What of a user_change the inbox keeps: Slack sends the whole profile (email, phone, title, status), we need
+# to know only whether the member was deactivated (or is a bot).
+_USER_CHANGE_FIELDS = ("id", "team_id", "deleted", "is_bot")
+
+
+def event_to_store(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The event as the inbox stores it: whole, but for a user_change, only what the writer reads."""
+    if event.get("type") != "user_change" or not isinstance(event.get("user"), Mapping):
+        return dict(event)
+    user = event["user"]
+    return {
+        "type": "user_change",
+        "user": {field: user[field] for field in _USER_CHANGE_FIELDS if field in user},
+        "event_ts": event.get("event_ts"),
+    }
 
 
 def event_channel(event: Mapping[str, Any]) -> str:

@@ -344,6 +344,14 @@ def upsert_members(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
         )
 
 
+def set_member_status(
+    session: Session, team_id: str, user_id: str, *, deleted: bool, is_bot: bool, now: datetime
+) -> None:
+    """Create or refresh a member's deactivated and bot flags (from user_change), leaving the rest alone."""
+    row = {"team_id": team_id, "user_id": user_id, "is_deleted": deleted, "is_bot": is_bot, "updated_at": now}
+    insert_or_update(session, Member, row, ["team_id", "user_id"], ["is_deleted", "is_bot", "updated_at"])
+
+
 def bot_user_ids(session: Session, team_id: str) -> frozenset[str]:
     """Members known to be bots: their reactions are not teammates' engagement."""
     return frozenset(session.scalars(select(Member.user_id).where(Member.team_id == team_id, Member.is_bot)))
