@@ -459,6 +459,7 @@ class LiveBatch:
             str(user["id"]),
             deleted=user.get("deleted") is True,
             is_bot=user.get("is_bot") is True,
+            version=ts_order(event.get("event_ts")),
             now=self._scope.now,
         )
         return NOTHING

@@ -95,6 +95,17 @@ def test_user_change_flags_a_deactivated_member_and_a_reactivation_clears_it(dri
     assert world.member_row(DAN).is_deleted is False  # type: ignore[union-attr]
 
 
+def test_a_late_retry_of_an_older_user_change_changes_nothing(driver: SlackDriver, deps: Deps) -> None:
+    """Slack retries a failed delivery minutes later: an older reactivation never brings a deactivated member back."""
+    world = World(deps.db).team()
+    driver.event(user_change(DAN, deleted=True, event_ts="1795424500.000900"))
+    assert driver.event(user_change(DAN, deleted=False, event_ts="1795424400.000900"), retry_num=2).status == 200
+    assert world.member_row(DAN).is_deleted is True  # type: ignore[union-attr]
+
+    driver.event(user_change(DAN, deleted=False, event_ts="1795424600.000900"))
+    assert world.member_row(DAN).is_deleted is False  # type: ignore[union-attr]
+
+
 def test_users_info_deleted_true_is_remembered_too(
     driver: SlackDriver, deps: Deps, clock: Clock, client: WebClient, slack: SlackStub
 ) -> None:
