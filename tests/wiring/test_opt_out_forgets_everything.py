@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -28,6 +29,7 @@ ANAS_LATER_WORDS = "Ana after opting out"
 ANAS_LINK = "https://ana.example.org/launch"
 BENS_LINK = "https://ben.example.org/essay"
 T0 = "1795424400.000100"
+SECURITY_DOC = Path(__file__).parents[2] / "docs" / "security.md"
 
 
 def _names(value: Any, needles: tuple[str, ...]) -> bool:
@@ -105,6 +107,15 @@ def test_every_table_is_either_forgotten_by_opt_out_or_holds_no_member_data() ->
     tables = {table.name for table in Base.metadata.sorted_tables}
     assert tables == set(FORGOTTEN_BY) | HOLDS_NO_MEMBER_DATA
     assert not set(FORGOTTEN_BY) & HOLDS_NO_MEMBER_DATA
+
+
+def test_docs_security_says_what_every_table_keeps() -> None:
+    """docs/security.md is what members and operators read about what is kept: a new table belongs in it."""
+    page = SECURITY_DOC.read_text(encoding="utf-8")
+    documented = {name for name in (table.name for table in Base.metadata.sorted_tables) if f"`{name}`" in page}
+    rollups = {table.name for table in Base.metadata.sorted_tables if table.name.startswith("rollup_")}
+    assert documented | rollups == {table.name for table in Base.metadata.sorted_tables}
+    assert "`rollup_*`" in page
 
 
 def test_after_a_confirmed_optout_no_table_holds_the_member_or_their_words(
