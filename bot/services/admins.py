@@ -53,13 +53,18 @@ def get_member(session: Session, team_id: str, user_id: str) -> Member | None:
 
 
 def save_profile(session: Session, team_id: str, profile: SlackProfile, now: datetime) -> None:
-    """Store what Slack said about a member, keeping their own choices (opt-out, pauses) untouched."""
+    """Store what Slack said about a member, keeping their own choices (opt-out, pauses) untouched.
+
+    For a member who opted out only the flags are kept: their name and time zone stay forgotten.
+    """
     ensure_team(session, team_id, now)
+    known = get_member(session, team_id, profile.user_id)
+    forgotten = known is not None and known.opted_out
     row = {
         "team_id": team_id,
         "user_id": profile.user_id,
-        "name": profile.name,
-        "tz": profile.tz,
+        "name": None if forgotten else profile.name,
+        "tz": None if forgotten else profile.tz,
         "is_bot": profile.is_bot,
         "is_deleted": profile.is_deleted,
         "is_admin": profile.is_admin,

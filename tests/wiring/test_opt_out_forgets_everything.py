@@ -17,8 +17,9 @@ from bot.services.inbox import MAX_ATTEMPTS
 from bot.slack.blocks.ledger import OPT_OUT_CONFIRM_ACTION
 from bot.store.database import Database
 from bot.store.member_data import FORGOTTEN_BY, HOLDS_NO_MEMBER_DATA
-from bot.store.models import Base, Delivery, InboundEvent, Member
+from bot.store.models import Activity, Base, Delivery, InboundEvent, Member
 from tests.conftest import Clock
+from tests.integration.test_inbox import assert_rollups_match_ledger
 from tests.slack_events import ANA, BEN, CARLA, message, reaction
 from tests.slack_requests import SlackDriver
 from tests.slack_stub import TEAM_ID
@@ -154,11 +155,26 @@ def test_teammates_keep_their_own_actions_and_lose_only_their_engagement_with_he
     click(driver, OPT_OUT_CONFIRM_ACTION)
 
     with db.session() as session:
-        from bot.store.models import Activity
-
         kept = sorted((row.user_id, row.kind, row.url or "") for row in session.scalars(select(Activity)))
+    assert_rollups_match_ledger(db, TEAM_ID)  # what opt-out took out of the rollups is exactly what it deleted
     assert kept == [
         (BEN, "link", BENS_LINK),
         (BEN, "link", f"{BENS_LINK}/2"),
         (CARLA, "link", "https://carla.example.org/a"),
     ]
+
+
+def test_slack_telling_us_about_her_again_does_not_bring_her_name_back(
+    driver: SlackDriver, db: Database, slack
+) -> None:  # type: ignore[no-untyped-def]
+    slack.add_user(ANA, name=ANAS_WORDS[2], tz="Europe/London", is_admin=True)
+    driver.command("optout")
+    click(driver, OPT_OUT_CONFIRM_ACTION)
+
+    driver.command("settings")  # an admin check asks users.info about her
+    assert slack.calls_to("users.info")
+
+    with db.session() as session:
+        member = session.get(Member, (TEAM_ID, ANA))
+        assert member is not None and member.opted_out
+        assert (member.name, member.tz) == (None, None)
