@@ -12,13 +12,14 @@ from typing import Any
 
 import pytest
 from slack_sdk import WebClient
+from sqlalchemy import select
 
 from bot.config import Settings
 from bot.deps import Deps
 from bot.services.clock import run_due
 from bot.services.deliveries import Result
 from bot.slack.client import make_web_client
-from bot.store.models import InboundEvent
+from bot.store.models import InboundEvent, Member
 from tests.coaching_world import ANA, BEN, CARLA, DAN, World
 from tests.conftest import Clock
 from tests.integration.test_nudges import NUDGES_ONLY, TUESDAY_11, content_factory, dms
@@ -184,3 +185,31 @@ def test_the_leaderboard_drops_a_deactivated_member_and_ranks_the_rest_again(dri
     answer = driver.command("leaderboard", user=ANA)
     assert DAN not in str(answer.json())
     assert ranked(board(answer)[1])[:1] == [BEN]
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "user_change", "event_ts": "1795424400.000900"},
+        {"type": "user_change", "user": "U0DAN00001", "event_ts": "1795424400.000900"},
+        {"type": "user_change", "user": {"id": 42, "deleted": True}, "event_ts": "1795424400.000900"},
+        {"type": "user_change", "user": {"id": "", "deleted": True}, "event_ts": "1795424400.000900"},
+    ],
+)
+def test_a_user_change_without_a_user_id_is_answered_and_stores_nothing(
+    driver: SlackDriver, deps: Deps, event: dict[str, Any]
+) -> None:
+    World(deps.db).team()
+    assert driver.event(event).status == 200
+    with deps.db.session() as session:
+        assert session.scalars(select(InboundEvent)).all() == []
+        assert session.scalars(select(Member)).all() == []
+
+
+def test_only_a_real_true_deactivates(driver: SlackDriver, deps: Deps) -> None:
+    """`deleted: "false"` (a string) is not Slack's shape; it must not hide anyone, nor crash the writer."""
+    world = World(deps.db).team()
+    event = user_change(DAN, deleted=True)
+    event["user"]["deleted"] = "false"
+    assert driver.event(event).status == 200
+    assert world.member_row(DAN).is_deleted is False  # type: ignore[union-attr]
