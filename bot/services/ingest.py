@@ -96,7 +96,7 @@ class _Scope:
         return [entry for entry in entries if entry.user_id not in self.opted_out]
 
 
-FORGOTTEN_MEMBER = "U0FORGOTTEN"  # stands in for an opted-out member's id in a teammate's kept message
+FORGOTTEN_MEMBER = "forgotten"  # stands in for an opted-out member's id in a teammate's kept message (no Slack id)
 
 
 def without_members(message: Mapping[str, Any], forgotten: AbstractSet[str]) -> dict[str, Any]:
@@ -106,7 +106,9 @@ def without_members(message: Mapping[str, Any], forgotten: AbstractSet[str]) -> 
     if not forgotten:
         return kept
     text = json.dumps(kept)
-    named = [user_id for user_id in forgotten if user_id in text]
+    # Slack ids are letters and digits, so their text in the JSON is the id itself and replacing it keeps
+    # the JSON valid; anything else is no Slack id and is left alone.
+    named = [user_id for user_id in forgotten if user_id.isascii() and user_id.isalnum() and user_id in text]
     if not named:
         return kept
     for user_id in named:
