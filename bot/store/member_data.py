@@ -16,10 +16,11 @@ from sqlalchemy import ColumnElement, Text, cast, delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.store.ledger import delete_activities
-from bot.store.models import Activity, Delivery, InboundEvent, Member, MessageState, Reaction
+from bot.store.models import Activity, Delivery, InboundEvent, Member, MessageState, Reaction, Team
 
 # What opt-out does in each table that can name a member (see forget_member).
 FORGOTTEN_BY: Mapping[str, str] = {
+    "teams": "the member leaves the team's coach admins (settings name no one who opted out)",
     "members": "the row stays, flagged opted_out, with nothing else about them (it remembers the choice)",
     "activities": "their actions, and teammates' engagement with their (now uncounted) links, are deleted",
     "rollup_totals": "kept on write: emptied with the ledger rows they summed",
@@ -32,8 +33,9 @@ FORGOTTEN_BY: Mapping[str, str] = {
     "inbound_events": "deliveries that name them keep only (team, event_id) for dedupe: the payload is emptied",
     "deliveries": "the records of messages sent to them (nudges) are deleted",
 }
+COACH_ADMINS = "coach_admins"  # the key of TeamSettings.to_dict() that names members
 # Tables with no column that can hold a member's id or words.
-HOLDS_NO_MEMBER_DATA = frozenset({"teams", "channels"})
+HOLDS_NO_MEMBER_DATA = frozenset({"channels"})
 
 # Every profile field of the member row cleared on opt-out; user_id, team_id, opted_out and the flags stay.
 _FORGOTTEN_PROFILE = {
@@ -96,7 +98,17 @@ def forget_member(session: Session, team_id: str, user_id: str, now: datetime, *
         .where(Member.team_id == team_id, Member.user_id == user_id)
         .values(opted_out=True, updated_at=now, **_FORGOTTEN_PROFILE)
     )
+    _leave_coach_admins(session, team_id, user_id)
     return Forgotten(actions, engagement, reactions.rowcount or 0, versions.rowcount or 0, emptied, sent.rowcount or 0)
+
+
+def _leave_coach_admins(session: Session, team_id: str, user_id: str) -> None:
+    """Take the member out of the team's coach admins (an admin can add them back; workspace admins stay admins
+    through Slack)."""
+    team = session.get(Team, team_id)
+    admins = (team.settings or {}).get(COACH_ADMINS) if team is not None else None
+    if team is not None and isinstance(admins, list) and user_id in admins:
+        team.settings = {**team.settings, COACH_ADMINS: [admin for admin in admins if admin != user_id]}
 
 
 def _empty_deliveries(session: Session, team_id: str, user_id: str, now: datetime, max_attempts: int) -> int:

@@ -17,7 +17,7 @@ from bot.services.inbox import MAX_ATTEMPTS
 from bot.slack.blocks.ledger import OPT_OUT_CONFIRM_ACTION
 from bot.store.database import Database
 from bot.store.member_data import FORGOTTEN_BY, HOLDS_NO_MEMBER_DATA
-from bot.store.models import Activity, Base, Delivery, InboundEvent, Member
+from bot.store.models import Activity, Base, Delivery, InboundEvent, Member, Team
 from tests.conftest import Clock
 from tests.integration.test_inbox import assert_rollups_match_ledger
 from tests.slack_events import ANA, BEN, CARLA, message, reaction
@@ -78,6 +78,9 @@ def _a_week_of_ana(driver: SlackDriver, db: Database, clock: Clock) -> None:
     driver.event(message(ANA, f"{ANAS_WORDS[0]} again <{ANAS_LINK}/2>", "1795424900.000100"), settle=False)
     driver.event(message(BEN, f"cc <@{ANA}> <{BENS_LINK}/2>", "1795425000.000100"), settle=False)
     with db.session() as session:
+        team = session.get(Team, TEAM_ID)
+        assert team is not None
+        team.settings = {**team.settings, "coach_admins": [BEN, ANA]}
         session.get(Member, (TEAM_ID, ANA)).name = ANAS_WORDS[2]  # type: ignore[union-attr]
         session.get(Member, (TEAM_ID, ANA)).tz = "Europe/London"  # type: ignore[union-attr]
         session.add(
@@ -156,6 +159,8 @@ def test_teammates_keep_their_own_actions_and_lose_only_their_engagement_with_he
 
     with db.session() as session:
         kept = sorted((row.user_id, row.kind, row.url or "") for row in session.scalars(select(Activity)))
+        coach_admins = session.get(Team, TEAM_ID).settings["coach_admins"]  # type: ignore[union-attr]
+    assert coach_admins == [BEN]  # Ben stays a coach admin; Ana is named nowhere, settings included
     assert_rollups_match_ledger(db, TEAM_ID)  # what opt-out took out of the rollups is exactly what it deleted
     assert kept == [
         (BEN, "link", BENS_LINK),
