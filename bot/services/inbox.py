@@ -46,6 +46,7 @@ from bot.services.ingest import (
 from bot.store import inbox as q
 from bot.store.ingest_queries import prune_message_states, prune_reactions_on_plain_messages
 from bot.store.ledger import rollups_per_batch
+from bot.store.member_data import hold_opt_outs_steady
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,7 @@ def drain_batch(deps: Deps, *, limit: int = BATCH_SIZE) -> DrainReport:
 def _apply(session: Session, batch: Sequence[q.StoredEvent], now: datetime, *, skip_locked: bool) -> list[Applied]:
     events = [(stored.team_id, _event(stored), stored.payload.get("bot_user_id")) for stored in batch]
     if skip_locked:
+        hold_opt_outs_steady(session, [team_id for team_id, _event, _bot in events])
         q.lock_channels(session, [(team_id, event_channel(event)) for team_id, event, _bot in events])
     with rollups_per_batch(session):
         outcomes = apply_events(session, Scopes(session, now), events)

@@ -7,12 +7,13 @@ These queries take the caller's Session and never commit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import zlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, cast, delete, select, update
+from sqlalchemy import ColumnElement, Text, cast, delete, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.store.ledger import delete_activities
@@ -77,14 +78,34 @@ def authored_by(payload: Any, user_id: str) -> bool:
     return any(candidate.get("user") == user_id for candidate in candidates)
 
 
-def forget_member(session: Session, team_id: str, user_id: str, now: datetime, *, max_attempts: int) -> Forgotten:
+_MEMBERS_LOCK = 715  # PostgreSQL advisory lock namespace (the inbox's channel locks use 714)
+
+
+def hold_opt_outs_steady(session: Session, team_ids: Iterable[str], *, exclusive: bool = False) -> None:
+    """On PostgreSQL, until commit: the ledger writer (shared) reads who opted out and writes knowing it is
+    still true; an opt-out (exclusive) waits for the batches in flight and is seen by every later one.
+
+    On SQLite the writer checks again once it holds the database's write lock (`bot.services.ingest`).
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    for key in sorted({zlib.crc32(team_id.encode()) for team_id in team_ids}):
+        session.execute(text(f"SELECT {lock}(:namespace, :key)"), {"namespace": _MEMBERS_LOCK, "key": key - 2**31})
+
+
+def forget_member(
+    session: Session, team_id: str, user_id: str, now: datetime, *, max_attempts: int | None = None
+) -> Forgotten:
     """Delete everything that names the member or carries their words; flag their row opted out.
 
     Teammates' replies and likes on the member's links go with the links: the ledger only ever counts
     engagement with a link it counts (a thread whose link is deleted counts nothing either), so the
     teammates' standings are what a fresh import of the channels, without the member, would give.
-    The rollups follow the ledger rows on their own (`bot.store.rollups`).
+    The rollups follow the ledger rows on their own (`bot.store.rollups`). Deliveries parked after
+    `max_attempts` failures are emptied too (None: only applied ones and the member's own).
     """
+    hold_opt_outs_steady(session, [team_id], exclusive=True)
     actions = delete_activities(session, team_id, Activity.user_id == user_id)
     engagement = delete_activities(session, team_id, Activity.counterpart == user_id)
     reactions = session.execute(delete(Reaction).where(Reaction.team_id == team_id, Reaction.user_id == user_id))
@@ -111,7 +132,7 @@ def _leave_coach_admins(session: Session, team_id: str, user_id: str) -> None:
         team.settings = {**team.settings, COACH_ADMINS: [admin for admin in admins if admin != user_id]}
 
 
-def _empty_deliveries(session: Session, team_id: str, user_id: str, now: datetime, max_attempts: int) -> int:
+def _empty_deliveries(session: Session, team_id: str, user_id: str, now: datetime, max_attempts: int | None) -> int:
     """Empty the payloads of inbox rows that name the member; keep (team, event_id), which dedupe needs.
 
     Applied and parked deliveries are emptied (a parked one waits for a person, maybe for days); a waiting
@@ -126,7 +147,7 @@ def _empty_deliveries(session: Session, team_id: str, user_id: str, now: datetim
     ).all()
     emptied = 0
     for event_id, payload, processed_at, attempts in rows:
-        waiting = processed_at is None and attempts < max_attempts
+        waiting = processed_at is None and (max_attempts is None or attempts < max_attempts)
         if waiting and not authored_by(payload, user_id):
             continue
         session.execute(

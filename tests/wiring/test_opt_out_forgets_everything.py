@@ -6,21 +6,28 @@ makes it fail until `bot.store.member_data` says what opt-out does there.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
-from bot.services.inbox import MAX_ATTEMPTS
+import bot.services.ingest as ingest
+from bot.deps import Deps
+from bot.services.inbox import MAX_ATTEMPTS, accept, drain_pending
+from bot.services.ingest import EventEnvelope
+from bot.services.ledger import opt_out
+from bot.services.teams import ensure_team
 from bot.slack.blocks.ledger import OPT_OUT_CONFIRM_ACTION
 from bot.store.database import Database
 from bot.store.member_data import FORGOTTEN_BY, HOLDS_NO_MEMBER_DATA
 from bot.store.models import Activity, Base, Delivery, InboundEvent, Member, Team
 from tests.conftest import Clock
 from tests.integration.test_inbox import assert_rollups_match_ledger
-from tests.slack_events import ANA, BEN, CARLA, message, reaction
+from tests.slack_events import ANA, BEN, BOT, CARLA, message, reaction
 from tests.slack_requests import SlackDriver
 from tests.slack_stub import TEAM_ID
 from tests.wiring.test_coach_optout import click
@@ -183,3 +190,33 @@ def test_slack_telling_us_about_her_again_does_not_bring_her_name_back(
         member = session.get(Member, (TEAM_ID, ANA))
         assert member is not None and member.opted_out
         assert (member.name, member.tz) == (None, None)
+
+
+def test_an_opt_out_while_the_writer_is_mid_batch_still_forgets_what_that_batch_writes(
+    deps: Deps, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer read who opted out, then Ana opted out, then the batch wrote her link: it must not stay.
+
+    On SQLite her opt-out commits at once and the batch, once it holds the write lock, forgets her again; on
+    PostgreSQL her opt-out waits for the batch and then deletes what it wrote.
+    """
+    with db.session() as session:  # a workspace the writer knows: it reads before it writes anything
+        ensure_team(session, TEAM_ID, deps.now()).bot_user_id = BOT
+    accept(deps, EventEnvelope(TEAM_ID, "EvANARACE1", message(ANA, f"{ANAS_WORDS[0]} <{ANAS_LINK}>", T0), BOT))
+    read_opt_outs = ingest.q.opted_out_user_ids
+    opting_out: list[threading.Thread] = []
+
+    def read_then_opt_out(session, team_id):  # type: ignore[no-untyped-def]
+        opted_out = read_opt_outs(session, team_id)
+        if not opting_out:
+            opting_out.append(threading.Thread(target=opt_out, args=(deps, TEAM_ID, ANA)))
+            opting_out[0].start()
+            opting_out[0].join(timeout=0.5)  # SQLite: done; PostgreSQL: waiting for this batch
+        return opted_out
+
+    monkeypatch.setattr(ingest.q, "opted_out_user_ids", read_then_opt_out)
+    assert drain_pending(deps).applied == 1
+    opting_out[0].join(timeout=10)
+
+    assert not opting_out[0].is_alive()
+    assert _rows_naming(db, (ANA, *ANAS_WORDS)).keys() == {"members"}
