@@ -36,7 +36,7 @@ from bot.coach.messages import (
 from bot.services.teams import ensure_team, team_settings
 from bot.store import ingest_queries as q
 from bot.store.ledger import activity_row, delete_activity_ids, insert_activities
-from bot.store.member_data import forget_member
+from bot.store.member_data import forget_member, hold_opt_outs_steady
 from bot.store.models import Team
 
 log = logging.getLogger(__name__)
@@ -754,7 +754,8 @@ class LedgerBatch:
     def add(self, message: Mapping[str, Any], channel: ChannelContext, parents: ThreadParents) -> None:
         self.tally.messages += 1
         found = entries_for_message(message, channel, parents.parent_of(message))
-        entries = [entry for entry in found if entry.user_id not in self.opted_out]
+        out = self.opted_out
+        entries = [entry for entry in found if entry.user_id not in out and entry.counterpart not in out]
         ts = message.get("ts")
         has_links = any(entry.kind is Kind.LINK for entry in entries)
         is_reply = message.get("thread_ts") not in (None, ts)
@@ -788,8 +789,18 @@ class LedgerBatch:
         return likes
 
     def flush(self, session: Session) -> None:
-        """Write what is buffered (duplicates of earlier imports are skipped by the unique index)."""
+        """Write what is buffered (duplicates of earlier imports are skipped by the unique index).
+
+        An import reads a channel for minutes: a member who opts out meanwhile is forgotten again here, with
+        what this import wrote of theirs, and left out of the rest of it.
+        """
+        hold_opt_outs_steady(session, [self.team_id])
         self.tally.new_entries += insert_activities(session, self.rows)
         q.add_reactions(session, self.reactions)
         self.rows.clear()
         self.reactions.clear()
+        now_out = q.opted_out_user_ids(session, self.team_id) - self.opted_out
+        if now_out:
+            self.opted_out = self.opted_out | now_out
+            for user_id in sorted(now_out):
+                forget_member(session, self.team_id, user_id, self.now)

@@ -16,20 +16,23 @@ import pytest
 from sqlalchemy import select
 
 import bot.services.ingest as ingest
+from bot.coach.kinds import Kind
 from bot.deps import Deps
 from bot.services.inbox import MAX_ATTEMPTS, accept, drain_pending
 from bot.services.ingest import EventEnvelope
 from bot.services.ledger import opt_out
 from bot.services.teams import ensure_team
 from bot.slack.blocks.ledger import OPT_OUT_CONFIRM_ACTION
+from bot.slack.events.channels import BACKFILLS
 from bot.store.database import Database
 from bot.store.member_data import FORGOTTEN_BY, HOLDS_NO_MEMBER_DATA
 from bot.store.models import Activity, Base, Delivery, InboundEvent, Member, Team
 from tests.conftest import Clock
 from tests.integration.test_inbox import assert_rollups_match_ledger
-from tests.slack_events import ANA, BEN, BOT, CARLA, message, reaction
+from tests.slack_events import ANA, BEN, BOT, CARLA, joined, message, reaction, tally
 from tests.slack_requests import SlackDriver
-from tests.slack_stub import TEAM_ID
+from tests.slack_stub import TEAM_ID, SlackStub
+from tests.wiring.test_backfill import script_history
 from tests.wiring.test_coach_optout import click
 
 ANAS_WORDS = ("Ana's secret launch notes", "thanked Carla privately", "Ana Lovelace", "ana.example.org")
@@ -220,3 +223,22 @@ def test_an_opt_out_while_the_writer_is_mid_batch_still_forgets_what_that_batch_
 
     assert not opting_out[0].is_alive()
     assert _rows_naming(db, (ANA, *ANAS_WORDS)).keys() == {"members"}
+
+
+def test_an_opt_out_during_a_history_import_is_not_undone_by_it(
+    driver: SlackDriver, slack: SlackStub, db: Database, deps: Deps
+) -> None:
+    """The import wrote Ana's link, then she opted out, then it read the replies to her thread."""
+    script_history(slack)
+    replies = slack.responders["conversations.replies"]
+
+    def opt_out_first(args: dict[str, Any]) -> Any:
+        opt_out(deps, TEAM_ID, ANA)
+        return replies(args)
+
+    slack.respond("conversations.replies", opt_out_first)
+    assert driver.event(joined(BOT)).status == 200
+    BACKFILLS.join(timeout=30)
+
+    assert tally(db) == {(Kind.LINK, CARLA, ""): 1}
+    assert _rows_naming(db, (ANA,)).keys() == {"members"}
