@@ -180,8 +180,8 @@ def test_teammates_keep_their_own_actions_and_lose_only_their_engagement_with_he
 
 
 def test_slack_telling_us_about_her_again_does_not_bring_her_name_back(
-    driver: SlackDriver, db: Database, slack
-) -> None:  # type: ignore[no-untyped-def]
+    driver: SlackDriver, db: Database, slack: SlackStub
+) -> None:
     slack.add_user(ANA, name=ANAS_WORDS[2], tz="Europe/London", is_admin=True)
     driver.command("optout")
     click(driver, OPT_OUT_CONFIRM_ACTION)
