@@ -130,6 +130,7 @@ def drain_batch(deps: Deps, *, limit: int = BATCH_SIZE) -> DrainReport:
     now = deps.now()
     try:
         with deps.db.session() as session:
+            hold_opt_outs_steady(session)  # before any row is locked: an opt-out waits for the batch, or it for one
             claimed = q.claim(session, limit=limit, max_attempts=MAX_ATTEMPTS, skip_locked=skip_locked, now=now)
             if not claimed:
                 return DrainReport()
@@ -146,7 +147,6 @@ def drain_batch(deps: Deps, *, limit: int = BATCH_SIZE) -> DrainReport:
 def _apply(session: Session, batch: Sequence[q.StoredEvent], now: datetime, *, skip_locked: bool) -> list[Applied]:
     events = [(stored.team_id, _event(stored), stored.payload.get("bot_user_id")) for stored in batch]
     if skip_locked:
-        hold_opt_outs_steady(session, [team_id for team_id, _event, _bot in events])
         q.lock_channels(session, [(team_id, event_channel(event)) for team_id, event, _bot in events])
     with rollups_per_batch(session):
         outcomes = apply_events(session, Scopes(session, now), events)
@@ -164,6 +164,7 @@ def _one_by_one(deps: Deps, keys: Sequence[tuple[str, str]], *, skip_locked: boo
         now = deps.now()
         try:
             with deps.db.session() as session:
+                hold_opt_outs_steady(session)
                 stored = q.claim_one(session, key, skip_locked=skip_locked)
                 if stored is None:
                     continue  # another writer has it, or it was applied meanwhile

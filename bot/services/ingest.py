@@ -36,7 +36,7 @@ from bot.coach.messages import (
 from bot.services.teams import ensure_team, team_settings
 from bot.store import ingest_queries as q
 from bot.store.ledger import activity_row, delete_activity_ids, insert_activities
-from bot.store.member_data import forget_member, hold_opt_outs_steady
+from bot.store.member_data import forget_who_opted_out_since, hold_opt_outs_steady
 from bot.store.models import Team
 
 log = logging.getLogger(__name__)
@@ -513,15 +513,8 @@ class LiveBatch:
         q.save_reaction_marks(session, team_id, self._reaction_writes)
         delete_activity_ids(session, team_id, sorted(self._stale_ids))
         insert_activities(session, [row.row for rows in self._rows.values() for row in rows.values() if row.row])
-        self._forget_who_opted_out_meanwhile()
-
-    def _forget_who_opted_out_meanwhile(self) -> None:
-        """A member who opted out after the batch read who had (SQLite reads before it takes the write lock)
-        is forgotten again, with what the batch just wrote of theirs. Having written, the batch holds the
-        lock now: an opt-out either committed before (seen here) or waits, and forgets it all after us."""
-        now_out = q.opted_out_user_ids(self._session, self._team_id) - self._scope.opted_out
-        for user_id in sorted(now_out):
-            forget_member(self._session, self._team_id, user_id, self._scope.now)
+        # Who opted out since the batch read it is forgotten again, with what the batch just wrote of theirs.
+        forget_who_opted_out_since(session, team_id, self._scope.opted_out, self._scope.now)
 
 
 def event_action(event: Mapping[str, Any], bot_user_id: str | None) -> str | None:
@@ -794,13 +787,9 @@ class LedgerBatch:
         An import reads a channel for minutes: a member who opts out meanwhile is forgotten again here, with
         what this import wrote of theirs, and left out of the rest of it.
         """
-        hold_opt_outs_steady(session, [self.team_id])
+        hold_opt_outs_steady(session)
         self.tally.new_entries += insert_activities(session, self.rows)
         q.add_reactions(session, self.reactions)
         self.rows.clear()
         self.reactions.clear()
-        now_out = q.opted_out_user_ids(session, self.team_id) - self.opted_out
-        if now_out:
-            self.opted_out = self.opted_out | now_out
-            for user_id in sorted(now_out):
-                forget_member(session, self.team_id, user_id, self.now)
+        self.opted_out |= forget_who_opted_out_since(session, self.team_id, self.opted_out, self.now)

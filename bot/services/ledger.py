@@ -36,7 +36,7 @@ from bot.store.ledger_queries import (
     latest_logged,
     member_activities,
 )
-from bot.store.member_data import forget_member
+from bot.store.member_data import forget_member, hold_opt_outs_steady
 from bot.store.models import Activity
 
 log = logging.getLogger(__name__)
@@ -162,6 +162,7 @@ def log_action(deps: Deps, team_id: str, user_id: str, action: LogAction) -> Log
     """Record a social action the member took elsewhere, once per kind and link, and return their week."""
     now = deps.now()
     with deps.db.session() as session:
+        hold_opt_outs_steady(session)  # an opt-out clicked meanwhile waits, then deletes this log too
         team = ensure_team(session, team_id, now)
         if ensure_member(session, team_id, user_id).opted_out:
             raise Refusal(OPTED_OUT)

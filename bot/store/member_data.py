@@ -7,8 +7,8 @@ These queries take the caller's Session and never commit.
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -78,20 +78,22 @@ def authored_by(payload: Any, user_id: str) -> bool:
     return any(candidate.get("user") == user_id for candidate in candidates)
 
 
-_MEMBERS_LOCK = 715  # PostgreSQL advisory lock namespace (the inbox's channel locks use 714)
+# PostgreSQL advisory lock (namespace, key) between writers and opt-outs (the inbox's channel locks use 714).
+_OPT_OUTS_LOCK = {"namespace": 715, "key": 0}
 
 
-def hold_opt_outs_steady(session: Session, team_ids: Iterable[str], *, exclusive: bool = False) -> None:
-    """On PostgreSQL, until commit: the ledger writer (shared) reads who opted out and writes knowing it is
-    still true; an opt-out (exclusive) waits for the batches in flight and is seen by every later one.
+def hold_opt_outs_steady(session: Session, *, exclusive: bool = False) -> None:
+    """On PostgreSQL, until commit: writers (shared) read who opted out and write knowing it stays true; an
+    opt-out (exclusive) waits for the writes in flight, and every later write waits for it and sees it.
 
-    On SQLite the writer checks again once it holds the database's write lock (`bot.services.ingest`).
+    Taken first in a transaction, before any row lock, so the two can never wait on each other. On SQLite a
+    transaction that has written holds the database's write lock: writers check again at the end
+    (`forget_who_opted_out_since`) for an opt-out that committed between their read and their first write.
     """
     if session.get_bind().dialect.name != "postgresql":
         return
     lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-    for key in sorted({zlib.crc32(team_id.encode()) for team_id in team_ids}):
-        session.execute(text(f"SELECT {lock}(:namespace, :key)"), {"namespace": _MEMBERS_LOCK, "key": key - 2**31})
+    session.execute(text(f"SELECT {lock}(:namespace, :key)"), _OPT_OUTS_LOCK)
 
 
 def forget_member(
@@ -105,7 +107,7 @@ def forget_member(
     The rollups follow the ledger rows on their own (`bot.store.rollups`). Deliveries parked after
     `max_attempts` failures are emptied too (None: only applied ones and the member's own).
     """
-    hold_opt_outs_steady(session, [team_id], exclusive=True)
+    hold_opt_outs_steady(session, exclusive=True)
     actions = delete_activities(session, team_id, Activity.user_id == user_id)
     engagement = delete_activities(session, team_id, Activity.counterpart == user_id)
     reactions = session.execute(delete(Reaction).where(Reaction.team_id == team_id, Reaction.user_id == user_id))
@@ -157,3 +159,19 @@ def _empty_deliveries(session: Session, team_id: str, user_id: str, now: datetim
         )
         emptied += 1
     return emptied
+
+
+def forget_who_opted_out_since(
+    session: Session, team_id: str, known: AbstractSet[str], now: datetime
+) -> frozenset[str]:
+    """At the end of a writer's transaction (a batch of events, a page of history, an import): forget again
+    every member who opted out since it read `known`, with what it wrote of theirs; return who.
+
+    A writer reads who opted out, then writes for a while: an opt-out in between would otherwise be undone.
+    The caller holds `hold_opt_outs_steady` from the start of its transaction.
+    """
+    opted_out = session.scalars(select(Member.user_id).where(Member.team_id == team_id, Member.opted_out))
+    now_out = frozenset(opted_out) - known
+    for user_id in sorted(now_out):
+        forget_member(session, team_id, user_id, now)
+    return now_out

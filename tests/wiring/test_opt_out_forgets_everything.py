@@ -25,7 +25,13 @@ from bot.services.teams import ensure_team
 from bot.slack.blocks.ledger import OPT_OUT_CONFIRM_ACTION
 from bot.slack.events.channels import BACKFILLS
 from bot.store.database import Database
-from bot.store.member_data import FORGOTTEN_BY, HOLDS_NO_MEMBER_DATA
+from bot.store.ledger import insert_activities
+from bot.store.member_data import (
+    FORGOTTEN_BY,
+    HOLDS_NO_MEMBER_DATA,
+    forget_who_opted_out_since,
+    hold_opt_outs_steady,
+)
 from bot.store.models import Activity, Base, Delivery, InboundEvent, Member, Team
 from tests.conftest import Clock
 from tests.integration.test_inbox import assert_rollups_match_ledger
@@ -33,7 +39,7 @@ from tests.slack_events import ANA, BEN, BOT, CARLA, joined, message, reaction, 
 from tests.slack_requests import SlackDriver
 from tests.slack_stub import TEAM_ID, SlackStub
 from tests.wiring.test_backfill import script_history
-from tests.wiring.test_coach_optout import click
+from tests.wiring.test_coach_optout import click, seen_in_slack
 
 ANAS_WORDS = ("Ana's secret launch notes", "thanked Carla privately", "Ana Lovelace", "ana.example.org")
 ANAS_LATER_WORDS = "Ana after opting out"
@@ -241,4 +247,23 @@ def test_an_opt_out_during_a_history_import_is_not_undone_by_it(
     BACKFILLS.join(timeout=30)
 
     assert tally(db) == {(Kind.LINK, CARLA, ""): 1}
+    assert _rows_naming(db, (ANA,)).keys() == {"members"}
+
+
+def test_an_opt_out_waits_for_a_writer_that_already_checked_and_then_deletes_what_it_wrote(
+    deps: Deps, db: Database
+) -> None:
+    """The writer checked who opted out (under the lock) and is about to commit Ana's row: her opt-out waits."""
+    with db.session() as session:
+        ensure_team(session, TEAM_ID, deps.now())
+    opting_out = threading.Thread(target=opt_out, args=(deps, TEAM_ID, ANA))
+    with db.session() as session:  # what every writer's transaction does: the lock first, the check last
+        hold_opt_outs_steady(session)
+        insert_activities(session, [seen_in_slack(ANA, "link", "", "link:C0SOCIAL01:1763900000.000100:0", deps.now())])
+        assert forget_who_opted_out_since(session, TEAM_ID, frozenset(), deps.now()) == frozenset()
+        opting_out.start()
+        opting_out.join(timeout=0.5)
+        assert opting_out.is_alive()  # waiting for the writer's commit
+    opting_out.join(timeout=10)
+    assert not opting_out.is_alive()
     assert _rows_naming(db, (ANA,)).keys() == {"members"}
