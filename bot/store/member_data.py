@@ -97,7 +97,13 @@ def hold_opt_outs_steady(session: Session, *, exclusive: bool = False) -> None:
 
 
 def forget_member(
-    session: Session, team_id: str, user_id: str, now: datetime, *, max_attempts: int | None = None
+    session: Session,
+    team_id: str,
+    user_id: str,
+    now: datetime,
+    *,
+    max_attempts: int | None = None,
+    exclusive: bool = True,
 ) -> Forgotten:
     """Delete everything that names the member or carries their words; flag their row opted out.
 
@@ -105,9 +111,11 @@ def forget_member(
     engagement with a link it counts (a thread whose link is deleted counts nothing either), so the
     teammates' standings are what a fresh import of the channels, without the member, would give.
     The rollups follow the ledger rows on their own (`bot.store.rollups`). Deliveries parked after
-    `max_attempts` failures are emptied too (None: only applied ones and the member's own).
+    `max_attempts` failures are emptied too (None: only applied ones and the member's own). A writer that
+    forgets again a member who opted out meanwhile already holds the lock, shared, and needs no more.
     """
-    hold_opt_outs_steady(session, exclusive=True)
+    if exclusive:
+        hold_opt_outs_steady(session, exclusive=True)
     actions = delete_activities(session, team_id, Activity.user_id == user_id)
     engagement = delete_activities(session, team_id, Activity.counterpart == user_id)
     reactions = session.execute(delete(Reaction).where(Reaction.team_id == team_id, Reaction.user_id == user_id))
@@ -173,5 +181,5 @@ def forget_who_opted_out_since(
     opted_out = session.scalars(select(Member.user_id).where(Member.team_id == team_id, Member.opted_out))
     now_out = frozenset(opted_out) - known
     for user_id in sorted(now_out):
-        forget_member(session, team_id, user_id, now)
+        forget_member(session, team_id, user_id, now, exclusive=False)
     return now_out
