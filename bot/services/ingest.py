@@ -541,10 +541,13 @@ def event_action(event: Mapping[str, Any], bot_user_id: str | None) -> str | Non
     return None
 
 
+_LONGEST_USER_ID = 32  # bot.store.models.SLACK_ID: anything longer is no Slack id (and no column holds it)
+
+
 def _changed_user_id(event: Mapping[str, Any]) -> str | None:
     user = event.get("user")
     user_id = user.get("id") if isinstance(user, Mapping) else None
-    return user_id if isinstance(user_id, str) and user_id else None
+    return user_id if isinstance(user_id, str) and 0 < len(user_id) <= _LONGEST_USER_ID else None
 
 
 # What of a user_change the inbox keeps: Slack sends the whole profile (email, phone, title, status), we need

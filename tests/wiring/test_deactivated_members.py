@@ -194,6 +194,7 @@ def test_the_leaderboard_drops_a_deactivated_member_and_ranks_the_rest_again(dri
         {"type": "user_change", "user": "U0DAN00001", "event_ts": "1795424400.000900"},
         {"type": "user_change", "user": {"id": 42, "deleted": True}, "event_ts": "1795424400.000900"},
         {"type": "user_change", "user": {"id": "", "deleted": True}, "event_ts": "1795424400.000900"},
+        {"type": "user_change", "user": {"id": "U" * 5000, "deleted": True}, "event_ts": "1795424400.000900"},
     ],
 )
 def test_a_user_change_without_a_user_id_is_answered_and_stores_nothing(
