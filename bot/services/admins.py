@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.coach.messages import ts_order
 from bot.deps import Deps
 from bot.services.teams import ensure_team, team_settings
 from bot.store.models import Member
@@ -67,6 +68,8 @@ def save_profile(session: Session, team_id: str, profile: SlackProfile, now: dat
         "tz": None if forgotten else profile.tz,
         "is_bot": profile.is_bot,
         "is_deleted": profile.is_deleted,
+        # As new as a user_change sent now: one Slack sent earlier and delivers late changes nothing.
+        "status_version": ts_order(f"{now.timestamp():.6f}"),
         "is_admin": profile.is_admin,
         "admin_checked_at": now,
         "updated_at": now,

@@ -119,6 +119,19 @@ def test_users_info_deleted_true_is_remembered_too(
     assert world.member_row(DAN).is_deleted is True  # type: ignore[union-attr]
 
 
+def test_a_user_change_older_than_what_users_info_said_changes_nothing(
+    driver: SlackDriver, deps: Deps, clock: Clock, client: WebClient, slack: SlackStub
+) -> None:
+    world = World(deps.db).team(NUDGES_ONLY)
+    slack.add_user(DAN, tz="Europe/Madrid", deleted=True)
+    content_factory(world)
+    world.link(ANA, TUESDAY_11 - timedelta(hours=26), url="https://ana.example/launch")
+    sent(deps, clock, client, TUESDAY_11, "nudge:")  # users.info: deactivated, at 11:00
+    an_hour_before = f"{(TUESDAY_11 - timedelta(hours=1)).timestamp():.6f}"
+    driver.event(user_change(DAN, deleted=False, event_ts=an_hour_before), retry_num=3)
+    assert world.member_row(DAN).is_deleted is True  # type: ignore[union-attr]
+
+
 def test_the_summary_never_names_a_deactivated_member_nor_ranks_their_counts(
     driver: SlackDriver, deps: Deps, clock: Clock, client: WebClient, slack: SlackStub
 ) -> None:
