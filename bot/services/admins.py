@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.coach.messages import ts_order
 from bot.deps import Deps
 from bot.services.teams import ensure_team, team_settings
 from bot.store.models import Member
@@ -53,15 +54,22 @@ def get_member(session: Session, team_id: str, user_id: str) -> Member | None:
 
 
 def save_profile(session: Session, team_id: str, profile: SlackProfile, now: datetime) -> None:
-    """Store what Slack said about a member, keeping their own choices (opt-out, pauses) untouched."""
+    """Store what Slack said about a member, keeping their own choices (opt-out, pauses) untouched.
+
+    For a member who opted out only the flags are kept: their name and time zone stay forgotten.
+    """
     ensure_team(session, team_id, now)
+    known = get_member(session, team_id, profile.user_id)
+    forgotten = known is not None and known.opted_out
     row = {
         "team_id": team_id,
         "user_id": profile.user_id,
-        "name": profile.name,
-        "tz": profile.tz,
+        "name": None if forgotten else profile.name,
+        "tz": None if forgotten else profile.tz,
         "is_bot": profile.is_bot,
         "is_deleted": profile.is_deleted,
+        # As new as a user_change sent now: one Slack sent earlier and delivers late changes nothing.
+        "status_version": ts_order(f"{now.timestamp():.6f}"),
         "is_admin": profile.is_admin,
         "admin_checked_at": now,
         "updated_at": now,

@@ -50,6 +50,7 @@ from bot.services.export_reader import (
 from bot.services.teams import ensure_team, team_settings
 from bot.store import ingest_queries as q
 from bot.store.ledger import BULK_COLUMNS, BulkLedger, bulk_is_cheaper, driver_name, insert_activities
+from bot.store.member_data import forget_who_opted_out_since, hold_opt_outs_steady
 from bot.store.models import REACTION_KEY, Activity, Team
 
 SAMPLE_EXPORT = Path(__file__).resolve().parents[1] / "data" / "sample_export"
@@ -195,6 +196,7 @@ def _import(
         reading_processes(READERS) if separate_reader else nullcontext() as readers,
         deps.db.bulk_session(expected_bytes=int(export_bytes * DATABASE_BYTES_PER_EXPORT_BYTE)) as session,
     ):
+        hold_opt_outs_steady(session)  # an opt-out during the import waits for it, then forgets what it wrote
         team = ensure_team(session, team_id, now)
         q.upsert_members(session, _member_rows(team_id, users, deps))
         for channel in channels:
@@ -220,6 +222,7 @@ def _import(
             if on_progress is not None:
                 on_progress(ImportProgress(done, len(day_files), writer.messages))
         writer.finish()
+        forget_who_opted_out_since(session, team_id, plan.opted_out, now)
     return ImportReport(
         team_id=team_id,
         members=len(users),

@@ -34,10 +34,19 @@ from sqlalchemy.orm import Session
 from bot.coach.messages import ts_order
 from bot.deps import Deps
 from bot.services.errors import EventNotStored
-from bot.services.ingest import EventEnvelope, IngestOutcome, Scopes, apply_events, event_action, event_channel
+from bot.services.ingest import (
+    EventEnvelope,
+    IngestOutcome,
+    Scopes,
+    apply_events,
+    event_action,
+    event_channel,
+    event_to_store,
+)
 from bot.store import inbox as q
 from bot.store.ingest_queries import prune_message_states, prune_reactions_on_plain_messages
 from bot.store.ledger import rollups_per_batch
+from bot.store.member_data import hold_opt_outs_steady
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +106,7 @@ def accept(deps: Deps, envelope: EventEnvelope) -> bool:
         "team_id": envelope.team_id,
         "event_id": envelope.event_id,
         "event_type": str(envelope.event.get("type"))[:64],
-        "payload": {"event": dict(envelope.event), "bot_user_id": envelope.bot_user_id},
+        "payload": {"event": event_to_store(envelope.event), "bot_user_id": envelope.bot_user_id},
         "received_at": deps.now(),
         "attempts": 0,
         "event_ts": ts_order(envelope.event.get("event_ts")) or ts_order(envelope.event.get("ts")),
@@ -121,6 +130,7 @@ def drain_batch(deps: Deps, *, limit: int = BATCH_SIZE) -> DrainReport:
     now = deps.now()
     try:
         with deps.db.session() as session:
+            hold_opt_outs_steady(session)  # before any row is locked: an opt-out waits for the batch, or it for one
             claimed = q.claim(session, limit=limit, max_attempts=MAX_ATTEMPTS, skip_locked=skip_locked, now=now)
             if not claimed:
                 return DrainReport()
@@ -154,6 +164,7 @@ def _one_by_one(deps: Deps, keys: Sequence[tuple[str, str]], *, skip_locked: boo
         now = deps.now()
         try:
             with deps.db.session() as session:
+                hold_opt_outs_steady(session)
                 stored = q.claim_one(session, key, skip_locked=skip_locked)
                 if stored is None:
                     continue  # another writer has it, or it was applied meanwhile

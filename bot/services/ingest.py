@@ -10,6 +10,7 @@ difference, behind the unique (team, source_key) index. Every path turns a messa
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -35,6 +36,7 @@ from bot.coach.messages import (
 from bot.services.teams import ensure_team, team_settings
 from bot.store import ingest_queries as q
 from bot.store.ledger import activity_row, delete_activity_ids, insert_activities
+from bot.store.member_data import forget_who_opted_out_since, hold_opt_outs_steady
 from bot.store.models import Team
 
 log = logging.getLogger(__name__)
@@ -93,6 +95,26 @@ class _Scope:
     def counted(self, entries: Iterable[LedgerEntry]) -> list[LedgerEntry]:
         """Leave out members who opted out: nothing they do is kept."""
         return [entry for entry in entries if entry.user_id not in self.opted_out]
+
+
+FORGOTTEN_MEMBER = "forgotten"  # stands in for an opted-out member's id in a teammate's kept message (no Slack id)
+
+
+def without_members(message: Mapping[str, Any], forgotten: AbstractSet[str]) -> dict[str, Any]:
+    """The message as the store keeps it: opted-out members' ids (a mention, the thread's parent author)
+    replaced, since nothing the ledger reads from a teammate's message depends on who was mentioned."""
+    kept = dict(message)
+    if not forgotten:
+        return kept
+    text = json.dumps(kept)
+    # Slack ids are letters and digits, so their text in the JSON is the id itself and replacing it keeps
+    # the JSON valid; anything else is no Slack id and is left alone.
+    named = [user_id for user_id in forgotten if user_id.isascii() and user_id.isalnum() and user_id in text]
+    if not named:
+        return kept
+    for user_id in named:
+        text = text.replace(user_id, FORGOTTEN_MEMBER)
+    return json.loads(text)
 
 
 # --- turning entries into rows ---------------------------------------------------------------------
@@ -281,7 +303,8 @@ class LiveBatch:
             return False
         thread_ts = message.get("thread_ts")
         thread_ts = thread_ts if isinstance(thread_ts, str) and thread_ts != ts else None
-        state = q.StoredMessage(ts, thread_ts, version, deleted=False, message=dict(message))
+        kept = without_members(message, self._scope.opted_out)
+        state = q.StoredMessage(ts, thread_ts, version, deleted=False, message=kept)
         self._states[(channel_id, ts)] = self._state_writes[(channel_id, ts)] = state
         if thread_ts is not None:
             self._replies[(channel_id, thread_ts)].add(ts)
@@ -429,6 +452,21 @@ class LiveBatch:
             self._scope.team.first_channel_id = channel_id
         return IngestOutcome(bot_joined_channel=channel_id)
 
+    def _user_change(self, event: Mapping[str, Any]) -> IngestOutcome:
+        """A member's profile changed: remember whether Slack deactivated them (never named again) or brought
+        them back, and whether they are a bot."""
+        user = event["user"]
+        q.set_member_status(
+            self._session,
+            self._team_id,
+            str(user["id"]),
+            deleted=user.get("deleted") is True,
+            is_bot=user.get("is_bot") is True,
+            version=ts_order(event.get("event_ts")),
+            now=self._scope.now,
+        )
+        return NOTHING
+
     _APPLY: ClassVar[dict[str, Callable[[LiveBatch, Mapping[str, Any]], IngestOutcome]]] = {
         "message": _message,
         "message_changed": _edit,
@@ -436,6 +474,7 @@ class LiveBatch:
         "reaction_added": _reaction,
         "reaction_removed": _reaction,
         "bot_joined": _bot_joined,
+        "user_change": _user_change,
     }
 
     def _channel(self, event: Mapping[str, Any]) -> ChannelContext:
@@ -474,6 +513,8 @@ class LiveBatch:
         q.save_reaction_marks(session, team_id, self._reaction_writes)
         delete_activity_ids(session, team_id, sorted(self._stale_ids))
         insert_activities(session, [row.row for rows in self._rows.values() for row in rows.values() if row.row])
+        # Who opted out since the batch read it is forgotten again, with what the batch just wrote of theirs.
+        forget_who_opted_out_since(session, team_id, self._scope.opted_out, self._scope.now)
 
 
 def event_action(event: Mapping[str, Any], bot_user_id: str | None) -> str | None:
@@ -495,7 +536,35 @@ def event_action(event: Mapping[str, Any], bot_user_id: str | None) -> str | Non
         return kind
     if kind == "member_joined_channel" and bot_user_id and event.get("user") == bot_user_id:
         return "bot_joined"
+    if kind == "user_change" and _changed_user_id(event) is not None:
+        return "user_change"
     return None
+
+
+_LONGEST_USER_ID = 32  # bot.store.models.SLACK_ID: anything longer is no Slack id (and no column holds it)
+
+
+def _changed_user_id(event: Mapping[str, Any]) -> str | None:
+    user = event.get("user")
+    user_id = user.get("id") if isinstance(user, Mapping) else None
+    return user_id if isinstance(user_id, str) and 0 < len(user_id) <= _LONGEST_USER_ID else None
+
+
+# What of a user_change the inbox keeps: Slack sends the whole profile (email, phone, title, status), we need
+# to know only whether the member was deactivated (or is a bot).
+_USER_CHANGE_FIELDS = ("id", "team_id", "deleted", "is_bot")
+
+
+def event_to_store(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The event as the inbox stores it: whole, but for a user_change, only what the writer reads."""
+    if event.get("type") != "user_change" or not isinstance(event.get("user"), Mapping):
+        return dict(event)
+    user = event["user"]
+    return {
+        "type": "user_change",
+        "user": {field: user[field] for field in _USER_CHANGE_FIELDS if field in user},
+        "event_ts": event.get("event_ts"),
+    }
 
 
 def event_channel(event: Mapping[str, Any]) -> str:
@@ -681,7 +750,8 @@ class LedgerBatch:
     def add(self, message: Mapping[str, Any], channel: ChannelContext, parents: ThreadParents) -> None:
         self.tally.messages += 1
         found = entries_for_message(message, channel, parents.parent_of(message))
-        entries = [entry for entry in found if entry.user_id not in self.opted_out]
+        out = self.opted_out
+        entries = [entry for entry in found if entry.user_id not in out and entry.counterpart not in out]
         ts = message.get("ts")
         has_links = any(entry.kind is Kind.LINK for entry in entries)
         is_reply = message.get("thread_ts") not in (None, ts)
@@ -715,8 +785,14 @@ class LedgerBatch:
         return likes
 
     def flush(self, session: Session) -> None:
-        """Write what is buffered (duplicates of earlier imports are skipped by the unique index)."""
+        """Write what is buffered (duplicates of earlier imports are skipped by the unique index).
+
+        An import reads a channel for minutes: a member who opts out meanwhile is forgotten again here, with
+        what this import wrote of theirs, and left out of the rest of it.
+        """
+        hold_opt_outs_steady(session)
         self.tally.new_entries += insert_activities(session, self.rows)
         q.add_reactions(session, self.reactions)
         self.rows.clear()
         self.reactions.clear()
+        self.opted_out |= forget_who_opted_out_since(session, self.team_id, self.opted_out, self.now)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,17 +26,20 @@ from bot.coach.settings import TeamSettings
 from bot.coach.urls import counterpart_of, platform_of, url_key
 from bot.deps import Deps
 from bot.services.errors import Refusal
+from bot.services.inbox import MAX_ATTEMPTS
 from bot.services.standings import week_score
 from bot.services.teams import ensure_team, team_settings
 from bot.store.ledger import activity_row, delete_activity_ids, insert_activities
 from bot.store.ledger_queries import (
     count_member_activities,
-    delete_member_activities,
     ensure_member,
     latest_logged,
     member_activities,
 )
+from bot.store.member_data import forget_member, hold_opt_outs_steady
 from bot.store.models import Activity
+
+log = logging.getLogger(__name__)
 
 OPTED_OUT = (
     "You've opted out, so I'm not keeping anything for you and nothing was logged. "
@@ -158,6 +162,7 @@ def log_action(deps: Deps, team_id: str, user_id: str, action: LogAction) -> Log
     """Record a social action the member took elsewhere, once per kind and link, and return their week."""
     now = deps.now()
     with deps.db.session() as session:
+        hold_opt_outs_steady(session)  # an opt-out clicked meanwhile waits, then deletes this log too
         team = ensure_team(session, team_id, now)
         if ensure_member(session, team_id, user_id).opted_out:
             raise Refusal(OPTED_OUT)
@@ -207,18 +212,27 @@ def opt_out_preview(deps: Deps, team_id: str, user_id: str) -> OptOutPreview:
 
 
 def opt_out(deps: Deps, team_id: str, user_id: str) -> int:
-    """Delete every action the member took (logged and observed) and exclude them from now on.
+    """Forget the member (`bot.store.member_data.forget_member`) and exclude them from now on; return how many
+    of their actions went.
 
-    The member row stays, flagged, because it is what remembers the choice. Rows where the member is only
-    the counterpart (a teammate's reply to their link) are the teammate's actions and stay too; tallies,
-    leaderboards, summaries and nudges leave opted-out members out by reading the flag.
+    The member row stays, flagged, because it is what remembers the choice. Tallies, leaderboards,
+    summaries and nudges leave opted-out members out by reading the flag, and the writer keeps nothing of
+    what they do next (their deliveries keep only the ids dedupe needs).
     """
+    now = deps.now()
     with deps.db.session() as session:
-        ensure_team(session, team_id, deps.now())
-        member = ensure_member(session, team_id, user_id)
-        deleted = delete_member_activities(session, team_id, user_id)
-        member.opted_out = True
-    return deleted
+        ensure_team(session, team_id, now)
+        ensure_member(session, team_id, user_id)
+        forgotten = forget_member(session, team_id, user_id, now, max_attempts=MAX_ATTEMPTS)
+    log.info(
+        "member %s of %s opted out: %d actions, %d of teammates' engagement with them, %d deliveries emptied",
+        user_id,
+        team_id,
+        forgotten.actions,
+        forgotten.engagement_with_them,
+        forgotten.deliveries_emptied,
+    )
+    return forgotten.actions
 
 
 def opt_in(deps: Deps, team_id: str, user_id: str) -> bool:

@@ -45,6 +45,7 @@ from bot.services.teams import ensure_team
 from bot.slack.blocks.reminders import build_burst_note, build_nudge
 from bot.slack.client import sending_client
 from bot.store.models import Member, Team
+from bot.store.tallies import unnamed_members
 from bot.store.upsert import insert_or_ignore
 from bot.store.waiting import waiting_links
 from bot.store.weekly import frequent_posters, links_shared_by, tallies
@@ -157,6 +158,7 @@ def _nudge(
             public_only=True,
             limit=NUDGE_LINKS,
             exclude_user_id=candidate.user_id,
+            exclude_user_ids=unnamed_members(session, team_id).everyone,
         )
     if not links:
         return None

@@ -15,6 +15,7 @@ from bot.services.settings_service import effective_settings
 from bot.services.summary import summary_channel
 from bot.slack.blocks.reminders import LinkToAnswer, build_waiting_reminder
 from bot.store.models import Team
+from bot.store.tallies import unnamed_members
 from bot.store.waiting import WaitingLink, waiting_links
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,15 @@ def send_waiting_reminder(deps: Deps, client: WebClient, team_id: str, now: date
         channel_id = settings.reminder_channel or summary_channel(team, settings)
         if channel_id is None:
             return []
-        links = waiting_links(session, team_id, now, settings.waiting_hours, public_only=True, limit=REMINDER_LINKS)
+        links = waiting_links(
+            session,
+            team_id,
+            now,
+            settings.waiting_hours,
+            public_only=True,
+            limit=REMINDER_LINKS,
+            exclude_user_ids=unnamed_members(session, team_id).everyone,  # deactivated members, bots
+        )
     if not links:
         settle_without_message(deps, team_id, due.key)
         return []

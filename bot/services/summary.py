@@ -42,9 +42,10 @@ def summary_channel(team: Team, settings: TeamSettings) -> str | None:
 def week_facts(session: Session, team_id: str, settings: TeamSettings, week: Period, as_of: datetime) -> WeekFacts:
     """Rank `week` and the week before as the leaderboard does, and gather what the summary says about them."""
     zone = ZoneInfo(settings.timezone)
-    this_week = team_standings(session, team_id, PeriodName.WEEK, week.start, settings)
+    unnamed = unnamed_members(session, team_id)
+    this_week = team_standings(session, team_id, PeriodName.WEEK, week.start, settings, unnamed=unnamed)
     last_week = team_standings(
-        session, team_id, PeriodName.WEEK, previous_period(week, settings.timezone).start, settings
+        session, team_id, PeriodName.WEEK, previous_period(week, settings.timezone).start, settings, unnamed=unnamed
     )
     shared, unanswered = shared_and_unanswered(session, team_id, week.start, week.end, as_of)
     return summarize_week(
@@ -53,11 +54,13 @@ def week_facts(session: Session, team_id: str, settings: TeamSettings, week: Per
         first_day=week.start.astimezone(zone).date(),
         last_day=(week.end - timedelta(microseconds=1)).astimezone(zone).date(),
         target_ratio=settings.target_ratio,
-        most_discussed=most_discussed_link(session, team_id, week.start, week.end, as_of),
+        most_discussed=most_discussed_link(
+            session, team_id, week.start, week.end, as_of, exclude_user_ids=unnamed.everyone
+        ),
         links_shared=shared,
         links_unanswered=unanswered,
         tip=tip_for_week(as_of.astimezone(zone).date()),
-        unnamed=set(unnamed_members(session, team_id).everyone),
+        unnamed=set(unnamed.everyone),
     )
 
 

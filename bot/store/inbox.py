@@ -94,12 +94,17 @@ def lock_channels(session: Session, channels: Iterable[tuple[str, str]]) -> None
         session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :key)"), {"namespace": 7_14, "key": key - 2**31})
 
 
+# What an applied delivery keeps: its (team, event_id) and times, for dedupe; never the event's text.
+_APPLIED = {"payload": {}, "last_error": None}
+
+
 def mark_processed(session: Session, keys: Sequence[tuple[str, str]], now: datetime) -> None:
+    """Settle applied deliveries and empty their payloads: a late copy is recognised by its key alone."""
     for begin in range(0, len(keys), 500):
         session.execute(
             update(InboundEvent)
             .where(tuple_(InboundEvent.team_id, InboundEvent.event_id).in_(keys[begin : begin + 500]))
-            .values(processed_at=now)
+            .values(processed_at=now, **_APPLIED)
         )
 
 

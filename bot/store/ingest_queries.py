@@ -344,6 +344,30 @@ def upsert_members(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
         )
 
 
+def set_member_status(
+    session: Session, team_id: str, user_id: str, *, deleted: bool, is_bot: bool, version: str, now: datetime
+) -> None:
+    """Create or refresh a member's deactivated and bot flags from a user_change of `version` (its ts, in
+    `ts_order` form), unless a newer one was applied already; the rest of the row is left alone."""
+    row = {
+        "team_id": team_id,
+        "user_id": user_id,
+        "is_deleted": deleted,
+        "is_bot": is_bot,
+        "status_version": version,
+        "updated_at": now,
+    }
+    insert = insert_for(session)(Member).values(row)
+    changed = ("is_deleted", "is_bot", "status_version", "updated_at")
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["team_id", "user_id"],
+            set_={column: insert.excluded[column] for column in changed},
+            where=or_(Member.status_version.is_(None), Member.status_version <= version),
+        )
+    )
+
+
 def bot_user_ids(session: Session, team_id: str) -> frozenset[str]:
     """Members known to be bots: their reactions are not teammates' engagement."""
     return frozenset(session.scalars(select(Member.user_id).where(Member.team_id == team_id, Member.is_bot)))

@@ -1,4 +1,5 @@
-"""One member's side of the ledger: their row, their last log, everything for export, deleting it all.
+"""One member's side of the ledger: their row, their last log, everything for export (opt-out is
+`bot.store.member_data`).
 
 Counts per period come from the standings rollups (`bot.store.tallies`); these queries only ever read or
 touch a single member's rows. They take a Session and never commit: the calling service owns the
@@ -13,7 +14,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.coach.kinds import Source
-from bot.store.ledger import delete_activities
 from bot.store.models import Activity, Member
 from bot.store.upsert import insert_or_ignore
 
@@ -51,12 +51,3 @@ def member_activities(session: Session, team_id: str, user_id: str) -> Sequence[
         .where(Activity.team_id == team_id, Activity.user_id == user_id)
         .order_by(Activity.occurred_at, Activity.id)
     ).all()
-
-
-def delete_member_activities(session: Session, team_id: str, user_id: str) -> int:
-    """Delete every row the member is the actor of (logged and observed); return how many went.
-
-    Rows where they are only the counterpart (a teammate's reply to their link) are the teammate's
-    actions and stay.
-    """
-    return delete_activities(session, team_id, Activity.user_id == user_id)

@@ -76,7 +76,10 @@ class Member(Base):
     name: Mapped[str | None] = mapped_column(String(255))
     tz: Mapped[str | None] = mapped_column(String(64))
     is_bot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Deactivated in Slack (users.info or user_change `deleted: true`): never named in public while set.
     is_deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The ts of the newest user_change applied: an older one Slack delivers later (a retry) changes nothing.
+    status_version: Mapped[str | None] = mapped_column(String(TS))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     # When is_admin was last read from users.info: admin rights are re-checked once this is stale.
     admin_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

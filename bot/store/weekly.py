@@ -72,16 +72,25 @@ def _links_shared(start: datetime, end: datetime) -> tuple[ColumnElement[bool], 
 
 
 def most_discussed_link(
-    session: Session, team_id: str, start: datetime, end: datetime, as_of: datetime
+    session: Session,
+    team_id: str,
+    start: datetime,
+    end: datetime,
+    as_of: datetime,
+    *,
+    exclude_user_ids: Collection[str] = (),
 ) -> DiscussedLink | None:
-    """Return the public-channel link shared in [start, end) with the most replies by `as_of`, if any has one."""
+    """Return the public-channel link shared in [start, end) with the most replies by `as_of`, if any has one.
+
+    Links shared by `exclude_user_ids` (members never named: deactivated, bots) are never the one.
+    """
     reply = aliased(Activity)
     replies = func.count(reply.id).label("replies")
     statement = (
         select(Activity.user_id, Activity.url, Activity.channel_id, Activity.message_ts, replies)
         .join(reply, and_(*substantive_replies(Activity, reply, as_of)))
         .where(Activity.team_id == team_id, *_links_shared(start, end), Activity.is_private.is_(False))
-        .where(Activity.url.is_not(None))
+        .where(Activity.url.is_not(None), *_not_by(exclude_user_ids))
         .group_by(Activity.id, Activity.user_id, Activity.url, Activity.channel_id, Activity.message_ts)
         .order_by(replies.desc(), Activity.occurred_at, Activity.id)
         .limit(1)
@@ -90,6 +99,10 @@ def most_discussed_link(
     if row is None:
         return None
     return DiscussedLink(row.user_id, row.url, row.channel_id, row.message_ts, row.replies)
+
+
+def _not_by(user_ids: Collection[str]) -> tuple[ColumnElement[bool], ...]:
+    return (Activity.user_id.not_in(list(user_ids)),) if user_ids else ()
 
 
 def shared_and_unanswered(

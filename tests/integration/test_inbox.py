@@ -81,6 +81,19 @@ def test_the_request_path_only_stores_the_delivery(deps, db) -> None:  # type: i
     assert stored_events(db)["Ev0000001"].processed_at is not None
 
 
+def test_an_applied_delivery_keeps_only_what_dedupe_needs(deps, db) -> None:  # type: ignore[no-untyped-def]
+    """Once applied, a delivery's text is of no use: the row keeps its (team, event_id) and times, nothing else."""
+    link = message(ANA, f"Members' words <{POST}>", T0)
+    accept(deps, envelope(link))
+    drain_pending(deps)
+
+    applied = stored_events(db)["Ev0000001"]
+    assert applied.payload == {} and applied.last_error is None and applied.processed_at is not None
+    accept(deps, envelope(link))  # a late copy from Slack is still recognised by its key
+    assert drain_pending(deps).claimed == 0
+    assert tally(db) == {(Kind.LINK, ANA, ""): 1}
+
+
 def test_events_that_change_nothing_are_not_even_stored(deps, db) -> None:  # type: ignore[no-untyped-def]
     for n, event in enumerate([message(ANA, "hello team", T0), joined(BEN)]):
         assert not accept(deps, envelope(event, f"EvQUIET{n}"))

@@ -157,19 +157,21 @@ def test_undo_removes_the_latest_logged_action_only(deps: Deps, clock: Clock) ->
     assert rows_of(deps) == [(TEAM, ANA, "link")]
 
 
-def test_opt_out_deletes_what_the_member_did_and_keeps_what_teammates_did(deps: Deps, clock: Clock) -> None:
+def test_opt_out_deletes_what_the_member_did_and_the_engagement_with_it(deps: Deps, clock: Clock) -> None:
+    """Ben's reply to Ana's link names her: it goes with her link (a reply counts only while its link does)."""
     log_action(deps, TEAM, ANA, REPLY)
     seed(
         deps,
         observed(TEAM, ANA, "link", "link:1", clock.now),
         observed(TEAM, BEN, "reply", "reply:2", clock.now, counterpart=ANA),
+        observed(TEAM, BEN, "link", "link:3", clock.now),
         observed(OTHER_TEAM, ANA, "link", "link:1", clock.now),  # same user id, another workspace
     )
     assert opt_out_preview(deps, TEAM, ANA).activity_count == 2
 
     assert opt_out(deps, TEAM, ANA) == 2
 
-    assert rows_of(deps) == [(TEAM, BEN, "reply"), (OTHER_TEAM, ANA, "link")]
+    assert rows_of(deps) == [(TEAM, BEN, "link"), (OTHER_TEAM, ANA, "link")]
     preview = opt_out_preview(deps, TEAM, ANA)
     assert preview.opted_out and preview.activity_count == 0
     with pytest.raises(Refusal, match="opted out"):

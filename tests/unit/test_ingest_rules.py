@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bot.coach.messages import ParentMessage
+from bot.coach.messages import ParentMessage, links_in
 from bot.import_export import ProgressBar
 from bot.services.export_import import ImportProgress
 from bot.services.history import BackfillReport
-from bot.services.ingest import ThreadParents, event_action, oldest_first
+from bot.services.ingest import ThreadParents, event_action, oldest_first, without_members
 from bot.slack.blocks.history import (
     build_backfill_busy,
     build_backfill_done,
@@ -101,3 +104,38 @@ def test_the_progress_bar_shows_files_messages_and_speed() -> None:
     first, last = out.getvalue().split("\r")[1:]
     assert first.startswith("[#####.....] 5/10 files  1,234 messages  ")
     assert last.startswith("[##########] 10/10 files  2,500 messages  ") and last.endswith(" msg/s\n")
+
+
+# --- what is kept of a teammate's message once a member opted out ------------------------------------------
+
+_SLACK_ID = st.from_regex(r"U[0-9A-Z]{8,10}", fullmatch=True)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(message=st.dictionaries(st.text(max_size=8), _JSON, max_size=5), forgotten=st.sets(_SLACK_ID, max_size=3))
+def test_a_kept_message_never_names_a_forgotten_member(message: dict, forgotten: set[str]) -> None:
+    mentioned = {**message, "text": " ".join(f"<@{user_id}>" for user_id in forgotten), "parent_user_id": "x"}
+    if forgotten:
+        mentioned["parent_user_id"] = next(iter(forgotten))
+    kept = without_members(mentioned, frozenset(forgotten))
+    assert not any(user_id in json.dumps(kept) for user_id in forgotten)
+    if not forgotten:
+        assert kept == mentioned
+
+
+def test_a_kept_message_keeps_its_links_and_its_author() -> None:
+    reply = message(BEN, f"<@{ANA}> agreed {LINK}", "2.000001", thread_ts="1.000001")
+    reply["parent_user_id"] = ANA
+    kept = without_members(reply, frozenset({ANA}))
+    assert kept["user"] == BEN and links_in(kept) == links_in(reply)
+    assert ANA not in json.dumps(kept)
+
+
+def test_ids_that_are_no_slack_id_are_left_alone() -> None:
+    """A value that could break the JSON it is replaced in is no Slack id: nothing to forget there."""
+    odd = {"text": 'say "hi"\\ there'}
+    assert without_members(odd, frozenset({'"', "\\", 'i"'})) == {"text": 'say "hi"\\ there'}

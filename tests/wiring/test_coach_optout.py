@@ -114,7 +114,7 @@ def test_optout_only_asks_first_with_a_danger_button_and_a_cancel(
     assert member(db).opted_out is False
 
 
-def test_confirming_deletes_everything_the_member_did_and_keeps_teammates_actions(
+def test_confirming_deletes_everything_the_member_did_and_teammates_engagement_with_it(
     driver: SlackDriver, slack: SlackStub, db: Database, clock: Clock
 ) -> None:
     seed(db, clock)
@@ -123,8 +123,9 @@ def test_confirming_deletes_everything_the_member_did_and_keeps_teammates_action
     response = click(driver, OPT_OUT_CONFIRM_ACTION)
 
     assert response.status == 200
-    # Ana's logged reply and her shared link are gone; Ben's reply to her link is Ben's action and stays.
-    assert rows(db) == [(BEN, "link", "slack"), (BEN, "reply", "slack")]
+    # Ana's logged reply and her shared link are gone, and Ben's reply to her link with it (a reply counts only
+    # while its link does); Ben's own link stays.
+    assert rows(db) == [(BEN, "link", "slack")]
     assert member(db).opted_out is True
     [answer] = driver.responses_posted()
     assert answer["replace_original"] is True

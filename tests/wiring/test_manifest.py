@@ -65,6 +65,12 @@ SAMPLE_EVENTS = {
         "item": {"type": "message", "channel": "C0SOCIAL01", "ts": "1763900000.000100"},
         "event_ts": "1763900002.000100",
     },
+    "user_change": {
+        "type": "user_change",
+        "user": {"id": "U0DAN00001", "team_id": "T0ACME001", "name": "dan", "deleted": True, "is_bot": False},
+        "cache_ts": 1763900000,
+        "event_ts": "1763900000.000300",
+    },
     "tokens_revoked": {
         "type": "tokens_revoked",
         "tokens": {"oauth": [], "bot": ["U0BOT0001"]},

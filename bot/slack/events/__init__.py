@@ -5,9 +5,9 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.deps import Deps
-from bot.slack.events import channels, home, lifecycle, messages, reactions
+from bot.slack.events import channels, home, lifecycle, members, messages, reactions
 
-MODULES = (messages, reactions, channels, home, lifecycle)  # the busiest first (bot.slack.register_surfaces)
+MODULES = (messages, reactions, channels, home, members, lifecycle)  # the busiest first (bot.slack.register_surfaces)
 
 
 def register(app: App, deps: Deps) -> None:
