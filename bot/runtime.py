@@ -46,7 +46,13 @@ def build_wsgi_app(settings: Settings) -> SlackWSGIApp:
     # gunicorn --preload builds the app once, then forks its workers: threads do not survive a fork, so each
     # worker starts its own ledger writer as it is forked (and, without --preload, at its first request).
     os.register_at_fork(after_in_child=writer.after_fork)
-    app = SlackWSGIApp(bolt_app, deps.db, in_each_process=writer.ensure_started, on_close=writer.stop)
+    app = SlackWSGIApp(
+        bolt_app,
+        deps.db,
+        signing_secret=settings.slack_signing_secret or "",
+        in_each_process=writer.ensure_started,
+        on_close=writer.stop,
+    )
     settle_startup_objects()
     return app
 

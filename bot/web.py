@@ -1,13 +1,14 @@
 """The HTTP face of the bot: a WSGI app that gunicorn serves (POST /slack/events, GET /healthz).
 
-Bolt's WSGI adapter does the Slack work; this layer adds the health check and refuses requests Bolt
-would answer with a 500 (a non-numeric X-Slack-Request-Timestamp, a body that is not UTF-8), so no
-hostile or broken request ever gets a 5xx.
+Bolt does the Slack work; this layer adds the health check and checks each request before Bolt reads it.
+Bolt parses the body before it verifies the signature, so unsigned garbage (`{`, `not json at all`) used to
+raise out of it as a 500: here the v0 signature is verified first (401), and only then is the body parsed,
+once, into the request Bolt dispatches (400 when a signed body does not parse). No hostile or broken
+request ever gets a 5xx.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import re
@@ -15,7 +16,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
+from slack_bolt.request import BoltRequest
+from slack_sdk.signature import SignatureVerifier
 
 from bot.store.database import Database
 
@@ -27,6 +31,8 @@ MAX_BODY_BYTES = 1024 * 1024  # Slack payloads are far smaller; refuse anything 
 _TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
 
 StartResponse = Callable[..., Any]
+UNAUTHORIZED = ("401 Unauthorized", {"error": "invalid request"})
+UNPARSEABLE = ("400 Bad Request", {"error": "the body is not a Slack payload"})
 
 
 def _reply(start_response: StartResponse, status: str, body: dict[str, Any]) -> Iterable[bytes]:
@@ -36,18 +42,20 @@ def _reply(start_response: StartResponse, status: str, body: dict[str, Any]) -> 
 
 
 class SlackWSGIApp:
-    """Route /healthz ourselves and hand /slack/events to Bolt after the sanity checks."""
+    """Route /healthz ourselves; verify and parse each POST /slack/events, then hand it to Bolt."""
 
     def __init__(
         self,
         bolt_app: App,
         db: Database,
         *,
+        signing_secret: str,
         in_each_process: Callable[[], None] | None = None,
         on_close: Callable[[], None] | None = None,
     ) -> None:
         self.db = db
-        self.slack = SlackRequestHandler(bolt_app, path=EVENTS_PATH)
+        self.bolt_app = bolt_app
+        self.verifier = SignatureVerifier(signing_secret)  # refuses an empty secret
         self._in_each_process = in_each_process
         self._on_close = on_close
 
@@ -70,29 +78,48 @@ class SlackWSGIApp:
             return _reply(start_response, "404 Not Found", {"error": "not found"})
         if method != "POST":
             return _reply(start_response, "405 Method Not Allowed", {"error": "use POST"})
-        refusal = self._refusal(environ)
-        if refusal is not None:
-            return _reply(start_response, *refusal)
-        return self.slack(environ, start_response)
+        request = self._verified_request(environ)
+        if isinstance(request, tuple):
+            return _reply(start_response, *request)
+        bolt_response = self.bolt_app.dispatch(request)
+        response = WsgiHttpResponse(bolt_response.status, bolt_response.headers, bolt_response.body)
+        start_response(response.status, response.get_headers())
+        return response.get_body()
 
-    def _refusal(self, environ: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-        """Answer 401/400/413 for requests that could never be valid Slack requests."""
+    def _verified_request(self, environ: dict[str, Any]) -> BoltRequest | tuple[str, dict[str, Any]]:
+        """The request Bolt should dispatch, or the 401/400/413 answer for one Slack could not have sent.
+
+        Whatever the body, a request without a fresh, correct v0 signature gets a 401 before anything parses
+        it; a body that is not UTF-8 cannot be checked (nor sent by Slack) and gets a 400.
+        """
         timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
-        if not _TIMESTAMP.match(timestamp):
-            log.info("refused a request with a missing or non-numeric X-Slack-Request-Timestamp")
-            return "401 Unauthorized", {"error": "invalid request"}
+        signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
+        if not _TIMESTAMP.match(timestamp) or not signature:
+            log.info("refused a request without a numeric X-Slack-Request-Timestamp or an X-Slack-Signature")
+            return UNAUTHORIZED
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return "400 Bad Request", {"error": "bad content length"}
         if length > MAX_BODY_BYTES:
             return "413 Payload Too Large", {"error": "payload too large"}
-        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        raw = environ["wsgi.input"].read(length) if length > 0 else b""
         try:
-            body.decode("utf-8")
+            body = raw.decode("utf-8")
         except UnicodeDecodeError:
             return "400 Bad Request", {"error": "body is not UTF-8"}
-        # Hand Bolt a fresh stream holding the bytes we consumed.
-        environ["wsgi.input"] = io.BytesIO(body)
-        environ["CONTENT_LENGTH"] = str(len(body))
-        return None
+        if not self.verifier.is_valid(body, timestamp, signature):
+            log.info("refused a request with a stale timestamp or a wrong signature")
+            return UNAUTHORIZED
+        headers = WsgiHttpRequest(environ).get_headers()
+        try:
+            request = BoltRequest(body=body, query=environ.get("QUERY_STRING", ""), headers=headers)
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError):
+            # Bolt reads the body's fields while it builds the request: a signed body of the wrong shape
+            # (`[]`, a team that is a number) fails there, outside any listener and its error handler.
+            log.info("refused a signed request whose body does not parse", exc_info=True)
+            return UNPARSEABLE
+        if not body or not isinstance(request.body, dict) or not request.body:
+            log.info("refused a signed request with an empty body, or one that is not an object")
+            return UNPARSEABLE
+        return request

@@ -11,7 +11,7 @@ from bot.services.teams import ensure_team
 from bot.store.database import Database
 from bot.store.models import Team
 from bot.web import SlackWSGIApp
-from tests.slack_requests import SlackDriver
+from tests.slack_requests import SIGNING_SECRET, SlackDriver, sign
 from tests.slack_stub import TEAM_ID
 
 UNINSTALL = {"type": "app_uninstalled", "event_ts": "1763900000.000100"}
@@ -31,7 +31,8 @@ def test_healthz_answers_200_when_the_database_answers(driver: SlackDriver) -> N
 def test_healthz_answers_503_when_the_database_is_unreachable(bolt_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
     unreachable = Database.from_url("postgresql+psycopg://nobody@127.0.0.1:1/none")
     try:
-        response = SlackDriver(SlackWSGIApp(bolt_app, unreachable), stub=None).get("/healthz")  # type: ignore[arg-type]
+        app = SlackWSGIApp(bolt_app, unreachable, signing_secret=SIGNING_SECRET)
+        response = SlackDriver(app, stub=None).get("/healthz")  # type: ignore[arg-type]
     finally:
         unreachable.dispose()
     assert response.status == 503
@@ -136,3 +137,62 @@ def test_a_refused_slash_command_stores_nothing(driver: SlackDriver, db: Databas
     assert driver.request(body, form).status == 200  # the same request, signed properly, is taken
     with db.session() as session:
         assert session.scalar(text("SELECT count(*) FROM activities")) == 1
+
+
+GARBAGE = (b"not json at all", b"{", b"", b"payload=not-json", b"payload={", b"[]")
+JSON, FORM = "application/json", "application/x-www-form-urlencoded"
+
+
+def _stored_rows(db: Database) -> int:
+    from sqlalchemy import text
+
+    with db.session() as session:
+        return sum(
+            session.scalar(text(f"SELECT count(*) FROM {table}")) or 0
+            for table in ("inbound_events", "activities", "teams")
+        )
+
+
+def test_unsigned_garbage_gets_401_before_anything_parses_it(driver: SlackDriver, db: Database) -> None:
+    """Bolt parses the body before it checks the signature: `{` with a bad signature used to raise a 500."""
+    for body in GARBAGE:
+        for content_type in (JSON, FORM, "text/plain"):
+            wrong = driver.request(body, content_type, signature="v0=" + "0" * 64)
+            assert wrong.status == 401, (body, content_type)
+            assert driver.request(body, content_type, signature="").status == 401, (body, content_type)
+            stale = driver.request(body, content_type, timestamp=str(int(time.time()) - 301))
+            assert stale.status == 401, (body, content_type)
+            signed_by_another = driver.request(
+                body, content_type, signature=sign(body, str(int(time.time())), "x" * 32)
+            )
+            assert signed_by_another.status == 401, (body, content_type)
+    assert _stored_rows(db) == 0
+
+
+def test_a_signed_body_that_does_not_parse_gets_400(driver: SlackDriver, db: Database) -> None:
+    for body, content_type in (
+        (b"not json at all", JSON),
+        (b"{", JSON),
+        (b"", JSON),
+        (b"", FORM),
+        (b"{", FORM),  # Bolt reads any body that starts with { as JSON
+        (b"payload=not-json", FORM),
+        (b"payload={", FORM),
+        (b"payload=%5B%5D", FORM),  # payload=[]
+        (b"[]", JSON),
+        (b'"a string"', JSON),
+        (b"12", JSON),
+        (b'{"type": "event_callback", "enterprise": 5}', JSON),  # Bolt reads the enterprise's id as it builds
+    ):
+        response = driver.request(body, content_type)
+        assert response.status == 400, (body, content_type, response.status)
+        assert response.json() == {"error": "the body is not a Slack payload"}
+    assert _stored_rows(db) == 0
+
+
+def test_a_verified_request_is_still_dispatched_by_bolt(driver: SlackDriver, db: Database) -> None:
+    """The check in front of Bolt passes what Slack really sends, with a charset in its content type too."""
+    body = json.dumps({"token": "x", "challenge": "c-1", "type": "url_verification"}).encode()
+    response = driver.request(body, "application/json; charset=utf-8")
+    assert response.status == 200 and "c-1" in response.text
+    assert driver.command("help").status == 200
