@@ -65,17 +65,31 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
-    def require_slack(self) -> None:
-        """Raise unless the settings needed to talk to Slack in the chosen run mode are present."""
-        needed = ["SLACK_BOT_TOKEN"] + ([] if self.socket_mode else ["SLACK_SIGNING_SECRET"])
+    def require_slack(self, *, serving_http: bool | None = None) -> None:
+        """Raise unless the settings needed to talk to Slack in the chosen run mode are present.
+
+        Serving HTTP (`serve`, the Procfile's web process) needs the signing secret even when SLACK_APP_TOKEN
+        is set: without it the bot cannot tell Slack's requests from anyone's. `serving_http` defaults to the
+        mode `python -m bot` picks (HTTP unless SLACK_APP_TOKEN is set).
+        """
+        over_http = not self.socket_mode if serving_http is None else serving_http
+        needed = ["SLACK_BOT_TOKEN"] + (["SLACK_SIGNING_SECRET"] if over_http else [])
         present = {"SLACK_BOT_TOKEN": self.slack_bot_token, "SLACK_SIGNING_SECRET": self.slack_signing_secret}
         missing = [name for name in needed if not present[name]]
         if missing:
-            raise ConfigError(_missing_message(missing))
+            note = None
+            if "SLACK_SIGNING_SECRET" in missing and self.socket_mode:
+                note = (
+                    "SLACK_APP_TOKEN is set, but this command serves Slack over HTTP, which needs the signing secret "
+                    "to verify every request (run `python -m bot` alone for Socket Mode)."
+                )
+            raise ConfigError(_missing_message(missing, note))
 
 
-def _missing_message(missing: list[str]) -> str:
+def _missing_message(missing: list[str], note: str | None = None) -> str:
     lines = [f"More Social can't start: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set."]
+    if note:
+        lines.append(note)
     for name in missing:
         lines.append(f"  {name}: {WHERE_TO_GET[name]}")
     lines += [

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from bot.cli import main
-from bot.config import DEFAULT_SLACK_API_URL, ConfigError, load_settings
+from bot.config import DEFAULT_SLACK_API_URL, WHERE_TO_GET, ConfigError, load_settings
 
 GOOD = {"SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5"}
 
@@ -89,3 +89,58 @@ def test_python_m_bot_without_credentials_prints_help_not_a_traceback(tmp_path) 
     assert "Traceback" not in result.stderr
     assert "SLACK_BOT_TOKEN" in result.stderr
     assert "import-export --sample" in result.stderr
+
+
+SOCKET_ONLY = {"SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_APP_TOKEN": "xapp-1-A"}
+
+
+def test_serving_http_needs_the_signing_secret_even_with_an_app_token() -> None:
+    settings = load_settings(SOCKET_ONLY)
+    settings.require_slack()  # Socket Mode: Slack's connection is the proof, no signature to check
+    with pytest.raises(ConfigError) as raised:
+        settings.require_slack(serving_http=True)
+    message = str(raised.value)
+    assert "SLACK_SIGNING_SECRET" in message and WHERE_TO_GET["SLACK_SIGNING_SECRET"] in message
+    assert "SLACK_APP_TOKEN is set" in message
+
+
+@pytest.fixture
+def environment_without_signing_secret(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)  # no .env here
+    for name in ("SLACK_SIGNING_SECRET", "SLACK_API_URL", "LOG_LEVEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/coach.db")
+    for name, value in SOCKET_ONLY.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.mark.usefixtures("environment_without_signing_secret")
+def test_serve_refuses_to_start_without_the_signing_secret(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """It used to start and answer 200 to anyone: with an empty secret Bolt's check let every request through."""
+    import bot.serve
+
+    def started(*_args: object) -> int:
+        raise AssertionError("serve started without SLACK_SIGNING_SECRET")
+
+    monkeypatch.setattr(bot.serve, "serve", started)
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert "SLACK_SIGNING_SECRET" in err and WHERE_TO_GET["SLACK_SIGNING_SECRET"] in err
+
+
+@pytest.mark.usefixtures("environment_without_signing_secret")
+def test_the_procfile_web_factory_refuses_to_start_without_the_signing_secret(capsys) -> None:
+    from bot.wsgi import create
+
+    with pytest.raises(SystemExit) as exited:
+        create()
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert "SLACK_SIGNING_SECRET" in err and WHERE_TO_GET["SLACK_SIGNING_SECRET"] in err
+
+
+def test_the_wsgi_app_refuses_an_empty_signing_secret(bolt_app, db) -> None:  # type: ignore[no-untyped-def]
+    from bot.web import SlackWSGIApp
+
+    with pytest.raises(ValueError, match="signing_secret"):
+        SlackWSGIApp(bolt_app, db, signing_secret="")
