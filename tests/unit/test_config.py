@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import subprocess
 import sys
+import time
 
 import pytest
 
 from bot.cli import main
-from bot.config import DEFAULT_SLACK_API_URL, WHERE_TO_GET, ConfigError, load_settings
+from bot.config import DEFAULT_SLACK_API_URL, WHERE_TO_GET, ConfigError, load_settings, log_handler, redact
 
 GOOD = {"SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5"}
 
@@ -144,3 +147,59 @@ def test_the_wsgi_app_refuses_an_empty_signing_secret(bolt_app, db) -> None:  # 
 
     with pytest.raises(ValueError, match="signing_secret"):
         SlackWSGIApp(bolt_app, db, signing_secret="")
+
+
+EVERY_SECRET = {
+    "DATABASE_URL": "postgres://coach:pa%40ss-word-1@db.example:5432/coach",
+    "SLACK_BOT_TOKEN": "xoxb-1111-2222-bottoken",
+    "SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5",
+    "SLACK_APP_TOKEN": "xapp-1-A111-apptoken",
+    "SLACK_CLIENT_ID": "1111.2222",
+    "SLACK_CLIENT_SECRET": "clientsecretvalue99",
+}
+SECRET_TEXTS = (
+    "pa%40ss-word-1",
+    "pa@ss-word-1",
+    "bottoken",
+    "8f742231b10e8888abcd99yyyzzz85a5",
+    "apptoken",
+    "clientsecret",
+)
+
+
+def test_settings_repr_says_which_secrets_are_set_and_shows_none_of_them() -> None:
+    settings = load_settings(EVERY_SECRET)
+    for shown in (repr(settings), str(settings), f"{settings}", repr([settings])):
+        for secret in SECRET_TEXTS:
+            assert secret not in shown
+        assert "slack_bot_token='set'" in shown and "slack_signing_secret='set'" in shown
+        assert "postgresql+psycopg://coach:***@db.example:5432/coach" in shown
+    assert "slack_app_token='unset'" in repr(load_settings({}))
+
+
+def test_log_lines_and_tracebacks_are_scrubbed_of_secrets() -> None:
+    settings = load_settings(EVERY_SECRET)
+    stream = io.StringIO()
+    logger = logging.Logger("bot.test_config")  # not attached to the root: only this handler sees it
+    logger.addHandler(log_handler(settings, stream))
+    logger.warning("connecting to %s with %s", EVERY_SECRET["DATABASE_URL"], settings)
+    logger.warning(
+        "any token looks like xoxb-9-9-other or xapp-9-other; the secret is %s", EVERY_SECRET["SLACK_SIGNING_SECRET"]
+    )
+    logger.warning("unquoted password: postgresql://coach:pa@ss-word-1@db.example/coach")
+    try:
+        raise RuntimeError(f"could not post with {EVERY_SECRET['SLACK_BOT_TOKEN']}")
+    except RuntimeError:
+        logger.exception("clientsecretvalue99 leaked into a message")
+    written = stream.getvalue()
+    for secret in (*SECRET_TEXTS, "other"):
+        assert secret not in written
+    assert "coach:***@db.example" in written and "xoxb-***" in written
+    assert "Traceback" in written and "RuntimeError" in written
+
+
+def test_scrubbing_a_long_hostile_line_stays_fast() -> None:
+    hostile = "://a:" * 20_000 + "xoxb-" * 20_000 + "a://" * 20_000
+    started = time.perf_counter()
+    redact(hostile, ["s3cret"])
+    assert time.perf_counter() - started < 1.0
