@@ -49,8 +49,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine for SQLite or PostgreSQL (psycopg 3) with the settings each needs."""
+    """Create an engine for SQLite or PostgreSQL (psycopg 3) with the settings each needs.
+
+    Its errors name the statement but not its parameters: those are members' notes and message text, and an
+    error's text ends up in a logged traceback.
+    """
     url = normalize_database_url(url)
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+from sqlalchemy import text
 
 from bot.app import create_app
 from bot.config import Settings, configure_logging
 from bot.deps import Deps
 from bot.services.inbox import drain_pending
 from bot.slack.after_ledger import after_ledger
+from bot.store.database import Database
 from bot.web import SlackWSGIApp
 from tests.slack_requests import SIGNING_SECRET, SlackDriver
 from tests.slack_stub import SlackStub
@@ -82,3 +84,22 @@ def test_debug_logs_hold_no_note_message_text_or_secret(
     assert "DEBUG bot.test_logs: member U0ANA00001 asked for their week" in lines
     for secret in (NOTE, MESSAGE, settings.slack_bot_token, SIGNING_SECRET):
         assert secret not in lines
+
+
+def test_a_failed_write_logs_its_traceback_without_the_members_note(
+    driver: SlackDriver, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SQLAlchemy's errors print the statement's parameters (the note) unless the engine hides them."""
+    with db.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE activities RENAME TO activities_away"))
+    try:
+        response = driver.command(f"log reply https://x.com/ana/status/1 {NOTE}")
+    finally:
+        with db.engine.begin() as connection:
+            connection.execute(text("ALTER TABLE activities_away RENAME TO activities"))
+    assert response.status == 200 and "Sorry" in response.text
+    failures = [record for record in caplog.records if record.exc_info]
+    assert failures, "the failure was not logged: the test would prove nothing"
+    logged = "\n".join(logging.Formatter().format(record) for record in failures)
+    assert "activities" in logged  # the statement is there, to debug with
+    assert NOTE not in logged
