@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -57,12 +59,42 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalize_database_url(url)
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("connect_args", {"connect_timeout": 5})
     return create_engine(url, **kwargs)
+
+
+PRIVATE_FILE_MODE = 0o600
+SQLITE_COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite file readable by its owner only, before SQLite creates it with the umask's mode.
+
+    It holds members' notes and the raw deliveries of the inbox. SQLite gives its -wal, -shm and journal files
+    the database file's mode, so they are private too. A file someone else created is left as it is, unless
+    anyone on the machine can read it: then it is tightened, with a warning.
+    """
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+        return
+    except FileExistsError:
+        pass
+    except FileNotFoundError:  # no such folder: SQLite says so when it tries to open the file
+        return
+    if not stat.S_IMODE(os.stat(path).st_mode) & stat.S_IROTH:
+        return
+    for name in (path, *(path + suffix for suffix in SQLITE_COMPANION_SUFFIXES)):
+        if os.path.exists(name):
+            os.chmod(name, stat.S_IMODE(os.stat(name).st_mode) & stat.S_IRWXU)
+    log.warning("the SQLite database %s was readable by anyone on this machine; it is now its owner's only", path)
 
 
 class Database:
