@@ -94,7 +94,8 @@ class SlackWSGIApp:
         """
         timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
         signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
-        if not _TIMESTAMP.match(timestamp) or not signature:
+        # hmac.compare_digest raises on a str that is not ASCII, and header values may be any Latin-1 text.
+        if not _TIMESTAMP.match(timestamp) or not signature or not signature.isascii():
             log.info("refused a request without a numeric X-Slack-Request-Timestamp or an X-Slack-Signature")
             return UNAUTHORIZED
         try:

@@ -1,0 +1,93 @@
+"""Property: no request to /slack/events gets a 5xx, and none without a valid signature stores anything."""
+
+from __future__ import annotations
+
+import json
+import time
+from urllib.parse import urlencode
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+
+from bot.store.database import Database
+from bot.store.models import Base
+from tests.slack_requests import SlackDriver, sign
+
+CONTENT_TYPES = st.sampled_from(
+    ["application/json", "application/x-www-form-urlencoded", "text/plain", "", "application/json; charset=utf-8"]
+)
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=40))
+JSON_VALUES = st.recursive(
+    _scalars,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5),
+    max_leaves=20,
+)
+# Slack's field names with values of any type: what a confused or hostile sender would get wrong.
+SLACK_KEYS = st.sampled_from(
+    [
+        "type",
+        "team_id",
+        "team",
+        "enterprise",
+        "event",
+        "authorizations",
+        "actions",
+        "view",
+        "user",
+        "command",
+        "api_app_id",
+        "event_id",
+        "is_enterprise_install",
+        "channel",
+        "container",
+        "response_url",
+        "trigger_id",
+    ]
+)
+SLACKISH_OBJECTS = st.dictionaries(SLACK_KEYS, JSON_VALUES, max_size=6)
+BODIES = st.one_of(
+    st.binary(max_size=300),
+    st.text(max_size=300).map(str.encode),
+    JSON_VALUES.map(lambda value: json.dumps(value).encode()),
+    SLACKISH_OBJECTS.map(lambda value: json.dumps(value).encode()),
+    SLACKISH_OBJECTS.map(lambda value: urlencode({"payload": json.dumps(value)}).encode()),
+    st.dictionaries(SLACK_KEYS, st.text(max_size=20), max_size=6).map(lambda form: urlencode(form).encode()),
+)
+FUZZ = settings(
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def _rows(db: Database) -> int:
+    with db.session() as session:
+        return sum(
+            session.scalar(text(f"SELECT count(*) FROM {table.name}")) or 0 for table in Base.metadata.sorted_tables
+        )
+
+
+@FUZZ
+@given(
+    body=BODIES,
+    content_type=CONTENT_TYPES,
+    timestamp=st.one_of(st.just("now"), st.text(max_size=14)),
+    signature=st.one_of(st.text(max_size=80), st.from_regex(r"v0=[0-9a-f]{64}", fullmatch=True)),
+)
+def test_unsigned_requests_get_a_4xx_and_store_nothing(
+    driver: SlackDriver, db: Database, body: bytes, content_type: str, timestamp: str, signature: str
+) -> None:
+    timestamp = str(int(time.time())) if timestamp == "now" else timestamp
+    response = driver.request(body, content_type, timestamp=timestamp, signature=signature)
+    assert response.status in (400, 401), (body, content_type, timestamp, signature, response.status)
+    assert _rows(db) == 0
+
+
+@FUZZ
+@given(body=BODIES, content_type=CONTENT_TYPES)
+def test_signed_requests_of_any_shape_never_get_a_5xx(driver: SlackDriver, body: bytes, content_type: str) -> None:
+    timestamp = str(int(time.time()))
+    response = driver.request(body, content_type, timestamp=timestamp, signature=sign(body, timestamp))
+    assert response.status < 500, (body, content_type, response.status, response.text)
