@@ -198,3 +198,14 @@ def test_a_verified_request_is_still_dispatched_by_bolt(driver: SlackDriver, db:
     response = driver.request(body, "application/json; charset=utf-8")
     assert response.status == 200 and "c-1" in response.text
     assert driver.command("help").status == 200
+
+
+def test_a_slash_command_that_says_payload_is_still_a_slash_command(driver: SlackDriver, db: Database) -> None:
+    """Bolt took any form body containing "payload" for an interactivity payload, and read this one as empty."""
+    from sqlalchemy import text
+
+    response = driver.command("log reply https://x.com/ana/status/1 explained the payload format")
+    assert response.status == 200
+    assert "Logged your *reply*" in response.json()["text"]
+    with db.session() as session:
+        assert session.scalar(text("SELECT note FROM activities")) == "explained the payload format"
