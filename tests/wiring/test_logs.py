@@ -103,3 +103,16 @@ def test_a_failed_write_logs_its_traceback_without_the_members_note(
     logged = "\n".join(logging.Formatter().format(record) for record in failures)
     assert "activities" in logged  # the statement is there, to debug with
     assert NOTE not in logged
+
+
+def test_debug_logs_hold_no_note_from_the_log_form(
+    debug_driver: SlackDriver, slack: SlackStub, written: io.StringIO, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The form's confirmation goes out through chat.postEphemeral, whose body slack_sdk logs at DEBUG."""
+    from tests.wiring.test_coach_modal import open_form, submission
+
+    view = open_form(debug_driver, slack)
+    response = debug_driver.interaction(submission(view, "comment", "https://www.linkedin.com/in/ana/", NOTE))
+    assert response.status == 200
+    assert any(NOTE in record.getMessage() for record in caplog.records if record.name.startswith("slack_"))
+    assert NOTE not in written.getvalue()
