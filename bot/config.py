@@ -246,6 +246,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
 # and response bodies (members' notes, message text) at DEBUG, under names we do not choose (Bolt names its
 # listener loggers after the app), so every other library's DEBUG lines are dropped even when LOG_LEVEL=DEBUG.
 DEBUG_LOGGERS = ("bot", "alembic")
+MIN_SCRUBBED_LENGTH = 6
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Slack tokens, and the password of any URL with credentials. Bounded, so scrubbing a long line stays linear.
 _SECRET_SHAPES = re.compile(r"\b(xox[a-z]|xapp)-[0-9A-Za-z-]{1,300}|(?<=://)([^:/@\s]{0,256}):[^@/\s]{1,256}@")
@@ -258,7 +259,10 @@ class RedactingFormatter(logging.Formatter):
 
     def __init__(self, fmt: str, secrets: list[str]) -> None:
         super().__init__(fmt)
-        self._secrets = sorted(set(secrets), key=len, reverse=True)
+        # A password of a few letters would blank those letters in every word; in a URL the shape still catches it.
+        self._secrets = sorted(
+            {secret for secret in secrets if len(secret) >= MIN_SCRUBBED_LENGTH}, key=len, reverse=True
+        )
 
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record), self._secrets)

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 MAX_BODY_BYTES = 1024 * 1024  # Slack payloads are far smaller; refuse anything absurd before reading it.
-_TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 StartResponse = Callable[..., Any]
 UNAUTHORIZED = ("401 Unauthorized", {"error": "invalid request"})
@@ -98,7 +98,7 @@ class SlackWSGIApp:
         timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
         signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
         # hmac.compare_digest raises on a str that is not ASCII, and header values may be any Latin-1 text.
-        if not _TIMESTAMP.match(timestamp) or not signature or not signature.isascii():
+        if not _TIMESTAMP.fullmatch(timestamp) or not signature or not signature.isascii():
             log.info("refused a request without a numeric X-Slack-Request-Timestamp or an X-Slack-Signature")
             return UNAUTHORIZED
         try:

@@ -203,3 +203,13 @@ def test_scrubbing_a_long_hostile_line_stays_fast() -> None:
     started = time.perf_counter()
     redact(hostile, ["s3cret"])
     assert time.perf_counter() - started < 1.0
+
+
+def test_a_short_database_password_is_scrubbed_from_urls_without_blanking_words() -> None:
+    settings = load_settings({"DATABASE_URL": "postgres://coach:pw@db.example/coach"})
+    stream = io.StringIO()
+    logger = logging.Logger("bot.test_config")
+    logger.addHandler(log_handler(settings, stream))
+    logger.warning("the upward path to %s", settings.database_url)
+    expected = "WARNING bot.test_config: the upward path to postgresql+psycopg://coach:***@db.example/coach\n"
+    assert stream.getvalue().endswith(expected)
