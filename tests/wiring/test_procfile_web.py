@@ -155,3 +155,44 @@ def test_http_mode_without_a_signing_secret_refuses_to_start(process: str, datab
     assert result.returncode != 0
     assert "SLACK_SIGNING_SECRET" in result.stderr and "Signing Secret" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_web_process_at_debug_logs_no_note_token_or_secret(database_url: str, slack: SlackStub, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """LOG_LEVEL=DEBUG as an operator sets it to chase a problem: the bot's lines, none of Slack's payloads."""
+    note, token = "secret-note-text", "xoxb-0000000000-test-token"
+    port = _free_port()
+    env = {
+        "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "1",
+        "DATABASE_URL": database_url,
+        "SLACK_API_URL": slack.url,
+        "SLACK_BOT_TOKEN": token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "LOG_LEVEL": "DEBUG",
+    }
+    command = ["bash", "-c", "exec " + _procfile("web").replace("0.0.0.0", "127.0.0.1")]
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        body = SlackDriver(wsgi_app=None, stub=slack).command_body(
+            f"log reply https://x.com/ana/status/1 {note}", user="U0ANA00001"
+        )
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": sign(body, timestamp),
+        }
+        status, answer = _post(f"http://127.0.0.1:{port}/slack/events", body, headers)
+        assert status == 200 and note.encode() in answer  # the member sees their note; the log does not
+    finally:
+        process.terminate()
+        try:
+            _, stderr = process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            _, stderr = process.communicate()
+    assert " INFO bot." in stderr  # the bot's own lines are written
+    for secret in (note, token, SIGNING_SECRET):
+        assert secret not in stderr
