@@ -87,13 +87,18 @@ def _private_sqlite_file(url: str) -> None:
         return
     except FileExistsError:
         pass
-    except FileNotFoundError:  # no such folder: SQLite says so when it tries to open the file
+    except OSError:  # no such folder, or one we may not write in: SQLite says so when it opens the file
         return
-    if not stat.S_IMODE(os.stat(path).st_mode) & stat.S_IROTH:
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode) or not mode & stat.S_IROTH:  # a folder by mistake is SQLite's to refuse
         return
-    for name in (path, *(path + suffix for suffix in SQLITE_COMPANION_SUFFIXES)):
-        if os.path.exists(name):
-            os.chmod(name, stat.S_IMODE(os.stat(name).st_mode) & stat.S_IRWXU)
+    try:
+        for name in (path, *(path + suffix for suffix in SQLITE_COMPANION_SUFFIXES)):
+            if os.path.exists(name):
+                os.chmod(name, stat.S_IMODE(os.stat(name).st_mode) & stat.S_IRWXU)
+    except PermissionError:  # another user's file
+        log.warning("the SQLite database %s is readable by anyone on this machine; make it its owner's only", path)
+        return
     log.warning("the SQLite database %s was readable by anyone on this machine; it is now its owner's only", path)
 
 

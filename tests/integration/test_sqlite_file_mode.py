@@ -77,3 +77,12 @@ def test_memory_databases_and_missing_folders_are_left_to_sqlite(tmp_path: Path)
     missing = tmp_path / "no-such-folder" / "coach.db"
     Database.from_url(f"sqlite:///{missing}").dispose()  # the engine is lazy: SQLite complains at connect
     assert not missing.parent.exists()
+
+
+def test_a_folder_named_as_the_database_keeps_its_mode(tmp_path: Path) -> None:
+    """A DATABASE_URL that names a folder by mistake is SQLite's to refuse; the folder is not made private."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    folder.chmod(0o755)
+    Database.from_url(f"sqlite:///{folder}").dispose()
+    assert _mode(folder) == 0o755
