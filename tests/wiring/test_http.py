@@ -209,3 +209,28 @@ def test_a_slash_command_that_says_payload_is_still_a_slash_command(driver: Slac
     assert "Logged your *reply*" in response.json()["text"]
     with db.session() as session:
         assert session.scalar(text("SELECT note FROM activities")) == "explained the payload format"
+
+
+class _Unreadable:
+    """A request stream that fails the test if anything reads it."""
+
+    def read(self, *_args: object) -> bytes:
+        raise AssertionError("the body was read")
+
+
+def _with_environ(driver: SlackDriver, **overrides: object) -> SlackDriver:
+    """The same app, each request's WSGI environ changed as a broken or hostile client would send it."""
+    app = driver.wsgi_app
+    return SlackDriver(lambda environ, start: app({**environ, **overrides}, start), driver.stub)
+
+
+def test_an_absurd_content_length_is_refused_before_the_body_is_read(driver: SlackDriver, db: Database) -> None:
+    from bot.web import MAX_BODY_BYTES
+
+    huge = _with_environ(driver, CONTENT_LENGTH=str(MAX_BODY_BYTES + 1), **{"wsgi.input": _Unreadable()})
+    assert huge.request(b"{}", JSON).status == 413
+    assert _with_environ(driver, CONTENT_LENGTH="lots").request(b"{}", JSON).status == 400
+    # A client that announces more than it sends: what arrived is checked, and its signature is not the sender's.
+    short = _with_environ(driver, CONTENT_LENGTH="10")
+    assert short.request(driver.event_body(UNINSTALL), JSON).status == 401
+    assert _stored_rows(db) == 0
