@@ -84,7 +84,13 @@ class SlackWSGIApp:
         request = self._verified_request(environ)
         if isinstance(request, tuple):
             return _reply(start_response, *request)
-        bolt_response = self.bolt_app.dispatch(request)
+        try:
+            bolt_response = self.bolt_app.dispatch(request)
+        except Exception:
+            # Listeners' errors reach the app's error handler; this is Bolt itself failing on a signed payload of
+            # a shape it does not expect (an event that is null), before any listener or after the handler.
+            log.exception("Bolt could not dispatch a signed request of type %r", _type_of(request.body))
+            return _reply(start_response, *UNPARSEABLE)
         response = WsgiHttpResponse(bolt_response.status, bolt_response.headers, bolt_response.body)
         start_response(response.status, response.get_headers())
         return response.get_body()
@@ -126,6 +132,12 @@ class SlackWSGIApp:
             log.info("refused a signed request with an empty body, or one that is not an object")
             return UNPARSEABLE
         return request
+
+
+def _type_of(body: dict[str, Any]) -> str:
+    """The payload's type, for a log line: ids and kinds, never the payload itself."""
+    kind = body.get("type") or body.get("command")
+    return kind[:40] if isinstance(kind, str) else type(kind).__name__
 
 
 def _bolt_request(body: str, environ: dict[str, Any]) -> BoltRequest:

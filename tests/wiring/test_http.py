@@ -234,3 +234,13 @@ def test_an_absurd_content_length_is_refused_before_the_body_is_read(driver: Sla
     short = _with_environ(driver, CONTENT_LENGTH="10")
     assert short.request(driver.event_body(UNINSTALL), JSON).status == 401
     assert _stored_rows(db) == 0
+
+
+def test_a_signed_event_that_bolt_cannot_dispatch_gets_400_not_500(driver: SlackDriver, db: Database) -> None:
+    """Bolt's own matching raised on `"event": null` (and so did the error path after it), out of the WSGI app."""
+    for event in (None, 5):
+        envelope = json.loads(driver.event_body(UNINSTALL))
+        envelope["event"] = event
+        response = driver.request(json.dumps(envelope).encode(), JSON)
+        assert response.status == 400, event
+    assert _stored_rows(db) == 0

@@ -91,3 +91,54 @@ def test_signed_requests_of_any_shape_never_get_a_5xx(driver: SlackDriver, body:
     timestamp = str(int(time.time()))
     response = driver.request(body, content_type, timestamp=timestamp, signature=sign(body, timestamp))
     assert response.status < 500, (body, content_type, response.status, response.text)
+
+
+def _envelope(event: dict) -> dict:
+    return {
+        "token": "x",
+        "team_id": "T0ACME001",
+        "api_app_id": "A0MORESOC1",
+        "event": event,
+        "type": "event_callback",
+        "event_id": "Ev0FUZZ0001",
+        "event_time": 1763900000,
+        "authorizations": [{"team_id": "T0ACME001", "user_id": "U0BOT0001", "is_bot": True}],
+    }
+
+
+MESSAGE = {"type": "message", "channel": "C0SOCIAL01", "user": "U0ANA00001", "ts": "1763900000.000100", "text": "hi"}
+COMMAND = {
+    "team_id": "T0ACME001",
+    "channel_id": "C0SOCIAL01",
+    "user_id": "U0ANA00001",
+    "command": "/coach",
+    "text": "me",
+}
+
+
+@st.composite
+def _one_field_wrong(draw: st.DrawFn) -> tuple[bytes, str]:
+    """A real event or slash command with one field of the wrong type or shape."""
+    shape = draw(st.sampled_from(["event", "envelope", "command"]))
+    value = draw(JSON_VALUES)
+    if shape == "command":
+        form = dict(COMMAND)
+        form[draw(st.sampled_from(sorted(form)))] = json.dumps(value) if not isinstance(value, str) else value
+        return urlencode(form).encode(), "application/x-www-form-urlencoded"
+    event = dict(MESSAGE)
+    envelope = _envelope(event)
+    if shape == "event":
+        event[draw(st.sampled_from([*sorted(MESSAGE), "thread_ts", "subtype", "blocks", "bot_id", "item"]))] = value
+    else:
+        envelope[draw(st.sampled_from(sorted(envelope)))] = value
+    return json.dumps(envelope).encode(), "application/json"
+
+
+@FUZZ
+@given(request=_one_field_wrong())
+def test_real_payloads_with_one_field_wrong_never_get_a_5xx(driver: SlackDriver, request: tuple[bytes, str]) -> None:
+    body, content_type = request
+    timestamp = str(int(time.time()))
+    response = driver.request(body, content_type, timestamp=timestamp, signature=sign(body, timestamp))
+    assert response.status < 500, (body, response.status, response.text)
+    driver.settle()
