@@ -123,9 +123,10 @@ class SlackWSGIApp:
             return UNAUTHORIZED
         try:
             request = _bolt_request(body, environ)
-        except (ValueError, TypeError, AttributeError, KeyError, IndexError):
+        except Exception:  # whatever the body makes the parser raise, it is not a Slack payload
             # Bolt reads the body's fields while it builds the request: a signed body of the wrong shape
-            # (`[]`, a team that is a number) fails there, outside any listener and its error handler.
+            # (`[]`, a team that is a number, JSON nested past the recursion limit) fails there, outside any
+            # listener and its error handler.
             log.info("refused a signed request whose body does not parse", exc_info=True)
             return UNPARSEABLE
         if not body or not isinstance(request.body, dict) or not request.body:

@@ -185,6 +185,8 @@ def test_a_signed_body_that_does_not_parse_gets_400(driver: SlackDriver, db: Dat
         (b'"a string"', JSON),
         (b"12", JSON),
         (b'{"type": "event_callback", "enterprise": 5}', JSON),  # Bolt reads the enterprise's id as it builds
+        (b"[" * 100_000 + b"]" * 100_000, JSON),  # nested past the recursion limit: json raises RecursionError
+        (b'{"a": ' * 100_000 + b"1" + b"}" * 100_000, JSON),
     ):
         response = driver.request(body, content_type)
         assert response.status == 400, (body, content_type, response.status)
