@@ -116,3 +116,14 @@ def test_debug_logs_hold_no_note_from_the_log_form(
     assert response.status == 200
     assert any(NOTE in record.getMessage() for record in caplog.records if record.name.startswith("slack_"))
     assert NOTE not in written.getvalue()
+
+
+def test_a_wrongly_signed_request_is_refused_without_logging_its_body(
+    debug_driver: SlackDriver, written: io.StringIO
+) -> None:
+    """Bolt logs the whole body of a request whose signature fails, at INFO: the bot refuses it before Bolt sees it."""
+    body = debug_driver.command_body(f"log reply https://x.com/ana/status/1 {NOTE}", user="U0ANA00001")
+    response = debug_driver.request(body, "application/x-www-form-urlencoded", signature="v0=" + "0" * 64)
+    assert response.status == 401
+    assert "refused a request with a stale timestamp or a wrong signature" in written.getvalue()
+    assert NOTE not in written.getvalue()
