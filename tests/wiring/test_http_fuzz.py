@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import time
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
+from bot.slack.blocks.home import OPEN_LINK_ACTION, SWITCH_ACTIONS
+from bot.slack.blocks.ledger import LOG_MODAL_CALLBACK_ID, OPT_OUT_CANCEL_ACTION, OPT_OUT_CONFIRM_ACTION
+from bot.slack.blocks.reminders import SNOOZE_NUDGES_ACTION, STOP_NUDGES_ACTION
 from bot.store.database import Database
 from bot.store.models import Base
 from tests.slack_requests import SlackDriver, sign
@@ -116,11 +119,57 @@ COMMAND = {
 }
 
 
+RESPONSE_URL = "RESPONSEURL"  # the stub's, put in as the request is sent
+ACTION_IDS = sorted(
+    {OPT_OUT_CONFIRM_ACTION, OPT_OUT_CANCEL_ACTION, OPEN_LINK_ACTION, SNOOZE_NUDGES_ACTION, STOP_NUDGES_ACTION}
+    | set(SWITCH_ACTIONS.values())
+)
+
+
+def _block_actions(action_id: str) -> dict:
+    return {
+        "type": "block_actions",
+        "team": {"id": "T0ACME001", "domain": "acme-social"},
+        "user": {"id": "U0ANA00001", "team_id": "T0ACME001"},
+        "api_app_id": "A0MORESOC1",
+        "container": {"type": "message", "channel_id": "C0SOCIAL01", "message_ts": "1763900000.000100"},
+        "channel": {"id": "C0SOCIAL01"},
+        "response_url": RESPONSE_URL,
+        "trigger_id": "1.2.3",
+        "actions": [{"action_id": action_id, "block_id": "b", "type": "button", "value": "x", "action_ts": "1.2"}],
+    }
+
+
+def _view_submission() -> dict:
+    return {
+        "type": "view_submission",
+        "team": {"id": "T0ACME001", "domain": "acme-social"},
+        "user": {"id": "U0ANA00001", "team_id": "T0ACME001"},
+        "api_app_id": "A0MORESOC1",
+        "trigger_id": "1.2.3",
+        "view": {
+            "id": "V0MODAL01",
+            "callback_id": LOG_MODAL_CALLBACK_ID,
+            "private_metadata": json.dumps({"channel_id": "C0SOCIAL01"}),
+            "state": {"values": {}},
+        },
+    }
+
+
 @st.composite
 def _one_field_wrong(draw: st.DrawFn) -> tuple[bytes, str]:
-    """A real event or slash command with one field of the wrong type or shape."""
-    shape = draw(st.sampled_from(["event", "envelope", "command"]))
+    """A real event, slash command, button press or form submission with one field of the wrong type or shape."""
+    shape = draw(st.sampled_from(["event", "envelope", "command", "action", "action-field", "view", "view-field"]))
     value = draw(JSON_VALUES)
+    if shape.startswith(("action", "view")):
+        payload = (
+            _block_actions(draw(st.sampled_from(ACTION_IDS))) if shape.startswith("action") else _view_submission()
+        )
+        inner = (
+            payload["actions"][0] if shape == "action-field" else payload["view"] if shape == "view-field" else payload
+        )
+        inner[draw(st.sampled_from(sorted(inner)))] = value
+        return urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
     if shape == "command":
         form = dict(COMMAND)
         form[draw(st.sampled_from(sorted(form)))] = json.dumps(value) if not isinstance(value, str) else value
@@ -134,10 +183,11 @@ def _one_field_wrong(draw: st.DrawFn) -> tuple[bytes, str]:
     return json.dumps(envelope).encode(), "application/json"
 
 
-@FUZZ
+@settings(FUZZ, max_examples=300)
 @given(request=_one_field_wrong())
 def test_real_payloads_with_one_field_wrong_never_get_a_5xx(driver: SlackDriver, request: tuple[bytes, str]) -> None:
     body, content_type = request
+    body = body.replace(RESPONSE_URL.encode(), quote_plus(f"{driver.stub.base}/response/1").encode())
     timestamp = str(int(time.time()))
     response = driver.request(body, content_type, timestamp=timestamp, signature=sign(body, timestamp))
     assert response.status < 500, (body, response.status, response.text)
