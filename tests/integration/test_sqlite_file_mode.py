@@ -86,3 +86,21 @@ def test_a_folder_named_as_the_database_keeps_its_mode(tmp_path: Path) -> None:
     folder.chmod(0o755)
     Database.from_url(f"sqlite:///{folder}").dispose()
     assert _mode(folder) == 0o755
+
+
+def test_the_cli_creates_the_default_database_private(tmp_path: Path) -> None:
+    """`python -m bot migrate` with nothing configured: the default sqlite:///coach.db, under a umask of 022."""
+    import subprocess
+    import sys
+
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)}
+    result = subprocess.run(
+        ["bash", "-c", f"umask 022 && exec {sys.executable} -m bot migrate"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert _mode(tmp_path / "coach.db") == 0o600
