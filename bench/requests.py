@@ -75,7 +75,7 @@ def main() -> None:
         )
         deps = Deps(settings=settings, db=Database.from_url(url), now=lambda: datetime.now(UTC))
         bolt_app = create_app(deps)
-        bot = SlackDriver(SlackWSGIApp(bolt_app, deps.db), stub)
+        bot = SlackDriver(SlackWSGIApp(bolt_app, deps.db, signing_secret=SIGNING_SECRET), stub)
         deliveries = Deliveries(f"{folder}/bare.db")
         deliveries.create_table()
         bare = SlackDriver(SlackRequestHandler(build_app(SIGNING_SECRET, "xoxb-bench", stub.url, deliveries)), stub)

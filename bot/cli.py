@@ -104,7 +104,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Serve POST /slack/events and GET /healthz with gunicorn (Bolt's dev server is single-threaded)."""
     from bot.serve import serve
 
-    settings.require_slack()
+    settings.require_slack(serving_http=True)
     port = getattr(args, "port", None) or settings.port
     return serve(settings, port)
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
-from urllib.parse import urlsplit
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from typing import TextIO
+from urllib.parse import unquote, urlsplit
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///coach.db"
@@ -37,13 +38,31 @@ _TOKEN_PREFIXES = {"SLACK_BOT_TOKEN": "xoxb-", "SLACK_APP_TOKEN": "xapp-"}
 _SIGNING_SECRET = re.compile(r"^[0-9a-zA-Z]{16,128}$")
 
 
+SECRET_FIELDS = ("slack_bot_token", "slack_signing_secret", "slack_app_token", "slack_client_secret")
+REDACTED = "***"
+
+
+def redact_database_url(url: str) -> str:
+    """The URL with its password replaced by ***, as SQLAlchemy shows an engine's URL."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    user = f"{parts.username}:" if parts.username else ":"
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{user}{REDACTED}@{host}").geturl()
+
+
 class ConfigError(Exception):
     """A setting is missing or malformed; the message is meant to be printed as it is."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Settings:
-    """Everything the bot reads from its environment, already validated."""
+    """Everything the bot reads from its environment, already validated.
+
+    Its repr says only whether each secret is set, and hides the database password, so a settings object
+    that reaches a log line, a traceback or a test failure gives nothing away.
+    """
 
     database_url: str
     slack_api_url: str = DEFAULT_SLACK_API_URL
@@ -56,6 +75,24 @@ class Settings:
     web_concurrency: int = DEFAULT_WEB_CONCURRENCY
     log_level: str = "INFO"
 
+    def __repr__(self) -> str:
+        shown = []
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if field.name in SECRET_FIELDS:
+                value = "set" if value else "unset"
+            elif field.name == "database_url":
+                value = redact_database_url(value)
+            shown.append(f"{field.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
+
+    def secrets(self) -> list[str]:
+        """The secret values configured (tokens, secrets, the database password), for logs to scrub."""
+        values = [getattr(self, name) for name in SECRET_FIELDS]
+        password = urlsplit(self.database_url).password
+        values += [password, unquote(password)] if password else []
+        return [value for value in values if value]
+
     @property
     def socket_mode(self) -> bool:
         """Socket Mode is on exactly when an app-level token is configured."""
@@ -65,17 +102,31 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
-    def require_slack(self) -> None:
-        """Raise unless the settings needed to talk to Slack in the chosen run mode are present."""
-        needed = ["SLACK_BOT_TOKEN"] + ([] if self.socket_mode else ["SLACK_SIGNING_SECRET"])
+    def require_slack(self, *, serving_http: bool | None = None) -> None:
+        """Raise unless the settings needed to talk to Slack in the chosen run mode are present.
+
+        Serving HTTP (`serve`, the Procfile's web process) needs the signing secret even when SLACK_APP_TOKEN
+        is set: without it the bot cannot tell Slack's requests from anyone's. `serving_http` defaults to the
+        mode `python -m bot` picks (HTTP unless SLACK_APP_TOKEN is set).
+        """
+        over_http = not self.socket_mode if serving_http is None else serving_http
+        needed = ["SLACK_BOT_TOKEN"] + (["SLACK_SIGNING_SECRET"] if over_http else [])
         present = {"SLACK_BOT_TOKEN": self.slack_bot_token, "SLACK_SIGNING_SECRET": self.slack_signing_secret}
         missing = [name for name in needed if not present[name]]
         if missing:
-            raise ConfigError(_missing_message(missing))
+            note = None
+            if "SLACK_SIGNING_SECRET" in missing and self.socket_mode:
+                note = (
+                    "SLACK_APP_TOKEN is set, but this command serves Slack over HTTP, which needs the signing secret "
+                    "to verify every request (run `python -m bot` alone for Socket Mode)."
+                )
+            raise ConfigError(_missing_message(missing, note))
 
 
-def _missing_message(missing: list[str]) -> str:
+def _missing_message(missing: list[str], note: str | None = None) -> str:
     lines = [f"More Social can't start: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set."]
+    if note:
+        lines.append(note)
     for name in missing:
         lines.append(f"  {name}: {WHERE_TO_GET[name]}")
     lines += [
@@ -191,9 +242,65 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     )
 
 
-def configure_logging(settings: Settings) -> None:
-    """Log to stderr at the configured level (Heroku-style platforms collect stderr)."""
+# At DEBUG only these loggers' DEBUG lines are written. Slack's libraries log whole payloads and Web API request
+# and response bodies (members' notes, message text) at DEBUG, under names we do not choose (Bolt names its
+# listener loggers after the app), so every other library's DEBUG lines are dropped even when LOG_LEVEL=DEBUG.
+DEBUG_LOGGERS = ("bot", "alembic")
+MIN_SCRUBBED_LENGTH = 6
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Slack tokens, and the password of any URL with credentials. Bounded, so scrubbing a long line stays linear.
+_SECRET_SHAPES = re.compile(r"\b(xox[a-z]|xapp)-[0-9A-Za-z-]{1,300}|(?<=://)([^:/@\s]{0,256}):[^@/\s]{1,256}@")
+
+
+class RedactingFormatter(logging.Formatter):
+    """Scrub secrets from every formatted line, its traceback included: tokens, the database password, and
+    the configured secret values wherever they appear.
+    """
+
+    def __init__(self, fmt: str, secrets: list[str]) -> None:
+        super().__init__(fmt)
+        # A password of a few letters would blank those letters in every word; in a URL the shape still catches it.
+        self._secrets = sorted(
+            {secret for secret in secrets if len(secret) >= MIN_SCRUBBED_LENGTH}, key=len, reverse=True
+        )
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record), self._secrets)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` with Slack tokens, URL passwords and each of `secrets` replaced by ***."""
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return _SECRET_SHAPES.sub(_redacted_shape, text)
+
+
+def _redacted_shape(match: re.Match[str]) -> str:
+    if match.group(1):
+        return f"{match.group(1)}-{REDACTED}"
+    return f"{match.group(2)}:{REDACTED}@"
+
+
+class OnlyOurDebugLines(logging.Filter):
+    """Let DEBUG records through only from DEBUG_LOGGERS; INFO and above pass from everyone."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.INFO:
+            return True
+        return any(record.name == name or record.name.startswith(name + ".") for name in DEBUG_LOGGERS)
+
+
+def log_handler(settings: Settings, stream: TextIO | None = None) -> logging.Handler:
+    """The handler every process logs through (to stderr): secrets scrubbed, other libraries' DEBUG lines dropped."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(RedactingFormatter(LOG_FORMAT, settings.secrets()))
+    handler.addFilter(OnlyOurDebugLines())
+    return handler
+
+
+def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
+    """Log to stderr (or `stream`) at the configured level (Heroku-style platforms collect stderr)."""
     level = getattr(logging, settings.log_level)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=level, handlers=[log_handler(settings, stream)])
     # Alembic narrates every migration step and plugin at INFO: only worth seeing when debugging.
     logging.getLogger("alembic").setLevel(max(level, logging.WARNING) if level > logging.DEBUG else level)

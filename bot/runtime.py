@@ -34,19 +34,25 @@ def open_database(settings: Settings) -> Database:
     return Database.from_url(settings.database_url)
 
 
-def build_bolt_app(settings: Settings) -> tuple[App, Deps]:
-    settings.require_slack()
+def build_bolt_app(settings: Settings, *, serving_http: bool | None = None) -> tuple[App, Deps]:
+    settings.require_slack(serving_http=serving_http)
     deps = Deps(settings=settings, db=open_database(settings))
     return create_app(deps), deps
 
 
 def build_wsgi_app(settings: Settings) -> SlackWSGIApp:
-    bolt_app, deps = build_bolt_app(settings)
+    bolt_app, deps = build_bolt_app(settings, serving_http=True)
     writer = WriterPerProcess(deps, bolt_app.client)
     # gunicorn --preload builds the app once, then forks its workers: threads do not survive a fork, so each
     # worker starts its own ledger writer as it is forked (and, without --preload, at its first request).
     os.register_at_fork(after_in_child=writer.after_fork)
-    app = SlackWSGIApp(bolt_app, deps.db, in_each_process=writer.ensure_started, on_close=writer.stop)
+    app = SlackWSGIApp(
+        bolt_app,
+        deps.db,
+        signing_secret=settings.slack_signing_secret or "",  # required above
+        in_each_process=writer.ensure_started,
+        on_close=writer.stop,
+    )
     settle_startup_objects()
     return app
 

@@ -135,5 +135,7 @@ def bolt_app(deps: Deps):  # type: ignore[no-untyped-def]
 def driver(bolt_app, deps: Deps, slack: SlackStub) -> SlackDriver:  # type: ignore[no-untyped-def]
     """Signed requests to the real WSGI app, backed by the Web API stub."""
     return SlackDriver(
-        SlackWSGIApp(bolt_app, deps.db), slack, writer=lambda: drain_pending(deps, after_ledger(deps, bolt_app.client))
+        SlackWSGIApp(bolt_app, deps.db, signing_secret=SIGNING_SECRET),
+        slack,
+        writer=lambda: drain_pending(deps, after_ledger(deps, bolt_app.client)),
     )

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -49,15 +51,55 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine for SQLite or PostgreSQL (psycopg 3) with the settings each needs."""
+    """Create an engine for SQLite or PostgreSQL (psycopg 3) with the settings each needs.
+
+    Its errors name the statement but not its parameters: those are members' notes and message text, and an
+    error's text ends up in a logged traceback.
+    """
     url = normalize_database_url(url)
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("connect_args", {"connect_timeout": 5})
     return create_engine(url, **kwargs)
+
+
+PRIVATE_FILE_MODE = 0o600
+SQLITE_COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite file readable by its owner only, before SQLite creates it with the umask's mode.
+
+    It holds members' notes and the raw deliveries of the inbox. SQLite gives its -wal, -shm and journal files
+    the database file's mode, so they are private too. A file someone else created is left as it is, unless
+    anyone on the machine can read it: then it is tightened, with a warning.
+    """
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+        return
+    except FileExistsError:
+        pass
+    except OSError:  # no such folder, or one we may not write in: SQLite says so when it opens the file
+        return
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode) or not mode & stat.S_IROTH:  # a folder by mistake is SQLite's to refuse
+        return
+    try:
+        for name in (path, *(path + suffix for suffix in SQLITE_COMPANION_SUFFIXES)):
+            if os.path.exists(name):
+                os.chmod(name, stat.S_IMODE(os.stat(name).st_mode) & stat.S_IRWXU)
+    except PermissionError:  # another user's file
+        log.warning("the SQLite database %s is readable by anyone on this machine; make it its owner's only", path)
+        return
+    log.warning("the SQLite database %s was readable by anyone on this machine; it is now its owner's only", path)
 
 
 class Database:

@@ -11,7 +11,7 @@ from bot.services.teams import ensure_team
 from bot.store.database import Database
 from bot.store.models import Team
 from bot.web import SlackWSGIApp
-from tests.slack_requests import SlackDriver
+from tests.slack_requests import SIGNING_SECRET, SlackDriver, sign
 from tests.slack_stub import TEAM_ID
 
 UNINSTALL = {"type": "app_uninstalled", "event_ts": "1763900000.000100"}
@@ -31,7 +31,8 @@ def test_healthz_answers_200_when_the_database_answers(driver: SlackDriver) -> N
 def test_healthz_answers_503_when_the_database_is_unreachable(bolt_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
     unreachable = Database.from_url("postgresql+psycopg://nobody@127.0.0.1:1/none")
     try:
-        response = SlackDriver(SlackWSGIApp(bolt_app, unreachable), stub=None).get("/healthz")  # type: ignore[arg-type]
+        app = SlackWSGIApp(bolt_app, unreachable, signing_secret=SIGNING_SECRET)
+        response = SlackDriver(app, stub=None).get("/healthz")  # type: ignore[arg-type]
     finally:
         unreachable.dispose()
     assert response.status == 503
@@ -136,3 +137,112 @@ def test_a_refused_slash_command_stores_nothing(driver: SlackDriver, db: Databas
     assert driver.request(body, form).status == 200  # the same request, signed properly, is taken
     with db.session() as session:
         assert session.scalar(text("SELECT count(*) FROM activities")) == 1
+
+
+GARBAGE = (b"not json at all", b"{", b"", b"payload=not-json", b"payload={", b"[]")
+JSON, FORM = "application/json", "application/x-www-form-urlencoded"
+
+
+def _stored_rows(db: Database) -> int:
+    from sqlalchemy import text
+
+    with db.session() as session:
+        return sum(
+            session.scalar(text(f"SELECT count(*) FROM {table}")) or 0
+            for table in ("inbound_events", "activities", "teams")
+        )
+
+
+def test_unsigned_garbage_gets_401_before_anything_parses_it(driver: SlackDriver, db: Database) -> None:
+    """Bolt parses the body before it checks the signature: `{` with a bad signature used to raise a 500."""
+    for body in GARBAGE:
+        for content_type in (JSON, FORM, "text/plain"):
+            wrong = driver.request(body, content_type, signature="v0=" + "0" * 64)
+            assert wrong.status == 401, (body, content_type)
+            assert driver.request(body, content_type, signature="").status == 401, (body, content_type)
+            # hmac.compare_digest raises on non-ASCII text: a header of Latin-1 bytes used to be a 500
+            assert driver.request(body, content_type, signature="v0=\x80é").status == 401, (body, content_type)
+            stale = driver.request(body, content_type, timestamp=str(int(time.time()) - 301))
+            assert stale.status == 401, (body, content_type)
+            signed_by_another = driver.request(
+                body, content_type, signature=sign(body, str(int(time.time())), "x" * 32)
+            )
+            assert signed_by_another.status == 401, (body, content_type)
+    assert _stored_rows(db) == 0
+
+
+def test_a_signed_body_that_does_not_parse_gets_400(driver: SlackDriver, db: Database) -> None:
+    for body, content_type in (
+        (b"not json at all", JSON),
+        (b"{", JSON),
+        (b"", JSON),
+        (b"", FORM),
+        (b"{", FORM),  # Bolt reads any body that starts with { as JSON
+        (b"payload=not-json", FORM),
+        (b"payload={", FORM),
+        (b"payload=%5B%5D", FORM),  # payload=[]
+        (b"[]", JSON),
+        (b'"a string"', JSON),
+        (b"12", JSON),
+        (b'{"type": "event_callback", "enterprise": 5}', JSON),  # Bolt reads the enterprise's id as it builds
+        (b"[" * 100_000 + b"]" * 100_000, JSON),  # nested past the recursion limit: json raises RecursionError
+        (b'{"a": ' * 100_000 + b"1" + b"}" * 100_000, JSON),
+    ):
+        response = driver.request(body, content_type)
+        assert response.status == 400, (body, content_type, response.status)
+        assert response.json() == {"error": "the body is not a Slack payload"}
+    assert _stored_rows(db) == 0
+
+
+def test_a_verified_request_is_still_dispatched_by_bolt(driver: SlackDriver, db: Database) -> None:
+    """The check in front of Bolt passes what Slack really sends, with a charset in its content type too."""
+    body = json.dumps({"token": "x", "challenge": "c-1", "type": "url_verification"}).encode()
+    response = driver.request(body, "application/json; charset=utf-8")
+    assert response.status == 200 and "c-1" in response.text
+    assert driver.command("help").status == 200
+
+
+def test_a_slash_command_that_says_payload_is_still_a_slash_command(driver: SlackDriver, db: Database) -> None:
+    """Bolt took any form body containing "payload" for an interactivity payload, and read this one as empty."""
+    from sqlalchemy import text
+
+    response = driver.command("log reply https://x.com/ana/status/1 explained the payload format")
+    assert response.status == 200
+    assert "Logged your *reply*" in response.json()["text"]
+    with db.session() as session:
+        assert session.scalar(text("SELECT note FROM activities")) == "explained the payload format"
+
+
+class _Unreadable:
+    """A request stream that fails the test if anything reads it."""
+
+    def read(self, *_args: object) -> bytes:
+        raise AssertionError("the body was read")
+
+
+def _with_environ(driver: SlackDriver, **overrides: object) -> SlackDriver:
+    """The same app, each request's WSGI environ changed as a broken or hostile client would send it."""
+    app = driver.wsgi_app
+    return SlackDriver(lambda environ, start: app({**environ, **overrides}, start), driver.stub)
+
+
+def test_an_absurd_content_length_is_refused_before_the_body_is_read(driver: SlackDriver, db: Database) -> None:
+    from bot.web import MAX_BODY_BYTES
+
+    huge = _with_environ(driver, CONTENT_LENGTH=str(MAX_BODY_BYTES + 1), **{"wsgi.input": _Unreadable()})
+    assert huge.request(b"{}", JSON).status == 413
+    assert _with_environ(driver, CONTENT_LENGTH="lots").request(b"{}", JSON).status == 400
+    # A client that announces more than it sends: what arrived is checked, and its signature is not the sender's.
+    short = _with_environ(driver, CONTENT_LENGTH="10")
+    assert short.request(driver.event_body(UNINSTALL), JSON).status == 401
+    assert _stored_rows(db) == 0
+
+
+def test_a_signed_event_that_bolt_cannot_dispatch_gets_400_not_500(driver: SlackDriver, db: Database) -> None:
+    """Bolt's own matching raised on `"event": null` (and so did the error path after it), out of the WSGI app."""
+    for event in (None, 5):
+        envelope = json.loads(driver.event_body(UNINSTALL))
+        envelope["event"] = event
+        response = driver.request(json.dumps(envelope).encode(), JSON)
+        assert response.status == 400, event
+    assert _stored_rows(db) == 0
