@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
@@ -204,6 +204,11 @@ def _quote(plain: str) -> str:
     return f"“{_escape(plain)}”"
 
 
+def _close_matches(word: str, choices: Iterable[str]) -> list[str]:
+    """The one choice `word` looks like a typo of, if any; a word longer than any typo of ours is not compared."""
+    return difflib.get_close_matches(word, choices, n=1) if len(word) <= _MAX_SHOWN else []
+
+
 def _code(words: str) -> str:
     return f"`{COMMAND} {_escape(words)}`"
 
@@ -305,7 +310,7 @@ def parse_kind(word: str) -> Kind:
         return kind
     if not word:
         raise CommandError(f"Tell me what you did first, one of: {_KIND_LIST} — e.g. {_code(_LOG_EXAMPLE)}")
-    close = difflib.get_close_matches(word.casefold(), _KIND_WORDS, n=1)
+    close = _close_matches(word.casefold(), _KIND_WORDS)
     guess = f" Did you mean `{_KIND_WORDS[close[0]]}`?" if close else ""
     raise CommandError(
         f"I don't know the kind {_quote(word)}.{guess} Try one of: {_KIND_LIST} — e.g. {_code(_LOG_EXAMPLE)}"
@@ -413,7 +418,7 @@ def _parse_settings(call: _Invocation) -> ShowSettings | ChangeSetting:
         return ShowSettings()
     name = call.args[0].word.replace("_", "-")
     if name not in SETTING_NAMES:
-        close = difflib.get_close_matches(name, SETTING_NAMES, n=1)
+        close = _close_matches(name, SETTING_NAMES)
         choices = f"Did you mean `{close[0]}`?" if close else f"Settings: {', '.join(SETTING_NAMES)}"
         example = _SETTING_EXAMPLES[close[0] if close else SETTING_NAMES[0]]
         raise CommandError(f"I don't know the setting {call.args[0].shown}. {choices} — e.g. {_code(example)}")
@@ -564,7 +569,7 @@ def _unknown_subcommand(token: _Token) -> CommandError:
     help_hint = f"{_code('help')} shows everything I can do."
     if token.word in _KIND_WORDS:
         return CommandError(f"To log that, start with `log` — e.g. {_code(_LOG_EXAMPLE)}. {help_hint}")
-    close = difflib.get_close_matches(token.word, _BY_WORD, n=1)
+    close = _close_matches(token.word, _BY_WORD)
     guess = f" Did you mean {_code(_BY_WORD[close[0]].name)}?" if close else ""
     return CommandError(f"I don't know the command {token.shown}.{guess} {help_hint}")
 
