@@ -18,7 +18,7 @@ from typing import Literal
 from bot.coach.kinds import LOGGABLE_KINDS, Kind
 from bot.coach.periods import PeriodName
 from bot.coach.settings import SETTING_NAMES, SETTINGS
-from bot.coach.urls import InvalidURL, validate_url
+from bot.coach.urls import InvalidURL, looks_like_link, validate_url
 
 COMMAND = "/coach"
 MAX_NOTE_LENGTH = 500
@@ -179,7 +179,6 @@ _TOKEN = re.compile(r"<[^<>]*>|(?:[^\s<]|<(?![^<>]*>))+")
 _MARKUP = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
 _ENTITY = re.compile(r"&(amp|lt|gt);")
 _ENTITY_CHARS = {"amp": "&", "lt": "<", "gt": ">"}
-_BARE_URL = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)", re.IGNORECASE)
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]+")
 _NUMBER = re.compile(r"[+-]?[0-9]+")
 _MAX_SHOWN = 40
@@ -267,8 +266,9 @@ class _Token:
         return _quote(_unescape(ref.as_typed if ref else self.raw))
 
     def is_bare_link(self) -> bool:
-        """A link Slack did not wrap (`ftp://...`, `www.x.com`): still meant as a link, so it is checked as one."""
-        return _BARE_URL.match(_unescape(self.raw)) is not None
+        """A link Slack did not wrap (`ftp://...`, `www.x.com`, `javascript:...`, `x.com/ana`): still meant as a
+        link, so it is checked as one (and refused if it is not http(s) with a host) instead of kept as a note."""
+        return looks_like_link(_unescape(self.raw))
 
 
 def _tokenize(text: str) -> tuple[_Token, ...]:
