@@ -10,7 +10,7 @@ import pytest
 from bot.coach.kinds import Kind
 from bot.coach.scoring import MemberScore
 from bot.coach.weekly import DiscussedLink, Improvement, WeekFacts
-from bot.slack.blocks import escape, link_label
+from bot.slack.blocks import escape, link_label, link_target, slack_link
 from bot.slack.blocks.summary import build_summary
 from tests.block_kit import assert_valid, link_targets
 
@@ -146,3 +146,22 @@ def test_link_labels_are_short_and_cannot_break_the_link() -> None:
     assert link_label("https://x.com/a|b>c") == "x.com/a¦b&gt;c"
     long = link_label("https://example.com/" + "a" * 100)
     assert len(long) == 60 and long.endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("url", "target"),
+    [
+        ("https://x.com/a|Your bank", "https://x.com/a%7CYour%20bank"),
+        ("https://x.com/a<b>c", "https://x.com/a%3Cb%3Ec"),
+        ("https://x.com/a?b=1&c=2", "https://x.com/a?b=1&amp;c=2"),
+        ("https://x.com/a\u00a0b\tc\nd", "https://x.com/a%C2%A0b%09c%0Ad"),
+        ("https://x.com/ok", "https://x.com/ok"),
+    ],
+)
+def test_a_link_target_cannot_end_the_link_or_choose_its_label(url: str, target: str) -> None:
+    assert link_target(url) == target
+    assert link_targets(slack_link(url)) == [target]
+
+
+def test_our_own_label_is_escaped_and_cannot_split_the_link() -> None:
+    assert slack_link("https://x.com/a", "A & <b>|c") == "<https://x.com/a|A &amp; &lt;b&gt;¦c>"
