@@ -35,6 +35,7 @@ from bot.coach.messages import (
 from bot.services.teams import ensure_team, team_settings
 from bot.store import ingest_queries as q
 from bot.store.ledger import activity_row, delete_activity_ids, insert_activities
+from bot.store.limits import REACTION_NAME, fit_key
 from bot.store.models import Team
 
 log = logging.getLogger(__name__)
@@ -374,6 +375,7 @@ class LiveBatch:
         user, reaction = event.get("user"), event.get("reaction")
         if key is None or not isinstance(user, str) or not isinstance(reaction, str) or user in self._scope.opted_out:
             return NOTHING
+        reaction = fit_key(reaction, REACTION_NAME)  # the emoji's name is part of its row's key
         channel_id, ts, _thread = key
         known = self._states.get((channel_id, ts))
         if known is not None and known.deleted:
@@ -636,7 +638,7 @@ def reaction_likes(
     for reaction in message["reactions"]:
         if not isinstance(reaction, Mapping) or not isinstance(reaction.get("users"), list):
             continue
-        name = str(reaction.get("name") or "")
+        name = fit_key(str(reaction.get("name") or ""), REACTION_NAME)
         for user in reaction["users"]:
             if not isinstance(user, str) or user in unwanted:
                 continue

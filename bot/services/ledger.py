@@ -35,6 +35,7 @@ from bot.store.ledger_queries import (
     latest_logged,
     member_activities,
 )
+from bot.store.limits import COUNTERPART
 from bot.store.models import Activity
 
 OPTED_OUT = (
@@ -156,6 +157,12 @@ def check_can_log(deps: Deps, team_id: str, user_id: str) -> None:
 
 def log_action(deps: Deps, team_id: str, user_id: str, action: LogAction) -> LogResult:
     """Record a social action the member took elsewhere, once per kind and link, and return their week."""
+    counterpart = counterpart_of(action.url)
+    if len(counterpart) > COUNTERPART:
+        raise Refusal(
+            f"The account or site in that link is {len(counterpart):,} characters long; I can keep names of up to"
+            f" {COUNTERPART}. Could you log it with a shorter link to the same place?"
+        )
     now = deps.now()
     with deps.db.session() as session:
         team = ensure_team(session, team_id, now)
@@ -172,7 +179,7 @@ def log_action(deps: Deps, team_id: str, user_id: str, action: LogAction) -> Log
             source_key=source_key(user_id, action),
             platform=platform_of(action.url).value,
             created_at=now,
-            counterpart=counterpart_of(action.url),
+            counterpart=counterpart,
             url=action.url,
             url_key=url_key(action.url) if action.url else None,
             note=_storable(action.note),

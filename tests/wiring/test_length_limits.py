@@ -1,0 +1,91 @@
+"""Values longer than their columns, through signed requests: a command is refused in words, Slack's data is cut.
+
+PostgreSQL refuses a `String(n)` value longer than n, so these are the tests to run with TEST_DATABASE_URL:
+on SQLite they hold as well, but only PostgreSQL would have lost the row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.coach.kinds import Kind
+from bot.slack.events.channels import BACKFILLS
+from bot.store.database import Database
+from bot.store.limits import CHANNEL_NAME, COUNTERPART, MEMBER_NAME, REACTION_NAME, fit_key
+from bot.store.models import Activity, Channel, Member, Reaction
+from tests.slack_events import ANA, BEN, SOCIAL, ledger, message, reaction, tally
+from tests.slack_requests import SlackDriver
+from tests.slack_stub import SlackStub
+
+POST = "https://www.linkedin.com/posts/ana_listening-first-7260000000000000001-abcd"
+T0 = "1795424400.000100"
+LONG_EMOJI = "party-" * 40  # 240 characters: a custom emoji name no column of 100 holds
+
+
+def rows(db: Database, model: type) -> list[Any]:
+    with db.session() as session:
+        return list(session.scalars(select(model)))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://x.com/" + "a" * (COUNTERPART + 1),  # an account longer than the counterpart column
+        "https://" + "sub." * 70 + "example.com/post",  # a host that long
+    ],
+)
+def test_a_logged_link_too_long_to_keep_is_refused_naming_the_limit(
+    driver: SlackDriver, db: Database, slack: SlackStub, url: str
+) -> None:
+    response = driver.command(f"log reply {url} thanked them")
+
+    assert response.status == 200
+    body = response.json()
+    assert body["response_type"] == "ephemeral"
+    assert f"up to {COUNTERPART}" in body["text"] and "shorter link" in body["text"]
+    assert rows(db, Activity) == [] and slack.messages() == []
+
+
+def test_a_long_emoji_name_is_kept_cut_and_still_counts_once(driver: SlackDriver, db: Database) -> None:
+    link = message(ANA, f"Wrote this up <{POST}>", T0)
+    assert driver.event(link).status == 200
+
+    assert driver.event(reaction(BEN, link, LONG_EMOJI)).status == 200
+    assert driver.event(reaction(BEN, link, LONG_EMOJI + "x")).status == 200  # another, with the same start
+
+    assert tally(db) == {(Kind.LINK, ANA, ""): 1, (Kind.LIKE, BEN, ANA): 1}
+    names = sorted(row.reaction for row in rows(db, Reaction))
+    assert names == sorted({fit_key(LONG_EMOJI, REACTION_NAME), fit_key(LONG_EMOJI + "x", REACTION_NAME)})
+    assert all(len(name) == REACTION_NAME for name in names)
+
+    # The cut is stable: removing both emoji finds both rows, and the like goes.
+    assert driver.event(reaction(BEN, link, LONG_EMOJI, removed=True)).status == 200
+    assert driver.event(reaction(BEN, link, LONG_EMOJI + "x", removed=True)).status == 200
+    assert [row.kind for row in ledger(db)] == [Kind.LINK]
+
+
+def test_long_names_from_users_info_and_conversations_info_are_kept_cut(
+    driver: SlackDriver, slack: SlackStub, db: Database
+) -> None:
+    slack.add_user(ANA, is_admin=True, name="a" * 300, real_name="Ana " * 100, tz="Europe/" + "x" * 100)
+    slack.respond("conversations.history", lambda _args: {"ok": True, "messages": [], "has_more": False})
+    slack.respond(
+        "conversations.info",
+        lambda args: {"ok": True, "channel": {"id": args["channel"], "name": "social-" * 60, "is_private": False}},
+    )
+
+    response = driver.command(f"backfill <#{SOCIAL}|social> 7", user=ANA)
+    BACKFILLS.join(timeout=30)
+
+    assert response.status == 200
+    assert f"reading the last 7 days of <#{SOCIAL}>" in response.json()["text"]
+    [member] = [row for row in rows(db, Member) if row.user_id == ANA]
+    assert member.name == ("Ana " * 100)[:MEMBER_NAME] and member.tz is None and member.is_admin
+    [channel] = rows(db, Channel)
+    assert channel.name == ("social-" * 60)[:CHANNEL_NAME]
+    assert channel.history_imported_at is not None
+    [done] = driver.responses_posted()
+    assert done["text"].startswith(f"Done with <#{SOCIAL}>")
