@@ -35,7 +35,7 @@ from bot.coach.messages import (
 from bot.services.teams import ensure_team, team_settings
 from bot.store import ingest_queries as q
 from bot.store.ledger import activity_row, delete_activity_ids, insert_activities
-from bot.store.limits import REACTION_NAME, fit_key
+from bot.store.limits import EVENT_ID, REACTION_NAME, SLACK_ID, TS, fit_key
 from bot.store.models import Team
 
 log = logging.getLogger(__name__)
@@ -63,9 +63,10 @@ class EventEnvelope:
         team_id, event_id, event = body.get("team_id"), body.get("event_id"), body.get("event")
         if not (isinstance(team_id, str) and team_id and isinstance(event_id, str) and event_id):
             return None
-        if not isinstance(event, Mapping):
+        if not isinstance(event, Mapping) or len(team_id) > SLACK_ID:  # no workspace has an id that long
             return None
-        return cls(team_id, event_id, event, bot_user_id)
+        # The event id only dedupes: one too long for its column is cut stably, so a retry still matches it.
+        return cls(team_id, fit_key(event_id, EVENT_ID), event, bot_user_id)
 
 
 @dataclass(frozen=True)
@@ -485,6 +486,8 @@ def event_action(event: Mapping[str, Any], bot_user_id: str | None) -> str | Non
     other subtypes, and someone else joining a channel all change nothing.
     """
     kind = event.get("type")
+    if not _ids_fit(event):
+        return None
     if kind == "message":
         subtype = event.get("subtype")
         if subtype in ("message_changed", "message_deleted"):
@@ -498,6 +501,25 @@ def event_action(event: Mapping[str, Any], bot_user_id: str | None) -> str | Non
     if kind == "member_joined_channel" and bot_user_id and event.get("user") == bot_user_id:
         return "bot_joined"
     return None
+
+
+# Fields of an event (and of its item, message and previous message) that are stored as ids and timestamps.
+_ID_LIMITS = {
+    **dict.fromkeys(("user", "channel", "item_user", "parent_user_id"), SLACK_ID),
+    **dict.fromkeys(("ts", "thread_ts", "deleted_ts", "event_ts"), TS),
+}
+
+
+def _ids_fit(event: Mapping[str, Any]) -> bool:
+    """Whether every id and ts the event carries fits its column: Slack's always do, so one that does not is no
+    event of Slack's and changes nothing (PostgreSQL would refuse its rows and leave it unapplied)."""
+    for part in (event, event.get("item"), event.get("message"), event.get("previous_message")):
+        if isinstance(part, Mapping):
+            for name, limit in _ID_LIMITS.items():
+                value = part.get(name)
+                if isinstance(value, str) and len(value) > limit:
+                    return False
+    return True
 
 
 def event_channel(event: Mapping[str, Any]) -> str:

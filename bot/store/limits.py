@@ -12,7 +12,7 @@ import hashlib
 
 from sqlalchemy import Column, String
 
-from bot.store.models import Activity, Channel, Member, Reaction, Team
+from bot.store.models import Activity, Channel, InboundEvent, Member, Reaction, Team
 
 
 def _length(column: Column) -> int:
@@ -27,6 +27,10 @@ TEAM_NAME = _length(Team.__table__.c.name)
 REACTION_NAME = _length(Reaction.__table__.c.reaction)
 COUNTERPART = _length(Activity.__table__.c.counterpart)
 SOURCE_KEY = _length(Activity.__table__.c.source_key)  # bot.coach.messages keeps its keys within it
+
+SLACK_ID = _length(Activity.__table__.c.user_id)  # user, channel and team ids
+TS = _length(Activity.__table__.c.message_ts)
+EVENT_ID = _length(InboundEvent.__table__.c.event_id)
 
 _DIGEST = 16  # hex characters of sha1 kept after a stable cut
 

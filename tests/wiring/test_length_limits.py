@@ -14,8 +14,8 @@ from sqlalchemy import select
 from bot.coach.kinds import Kind
 from bot.slack.events.channels import BACKFILLS
 from bot.store.database import Database
-from bot.store.limits import CHANNEL_NAME, COUNTERPART, MEMBER_NAME, REACTION_NAME, fit_key
-from bot.store.models import Activity, Channel, Member, Reaction
+from bot.store.limits import CHANNEL_NAME, COUNTERPART, EVENT_ID, MEMBER_NAME, REACTION_NAME, fit_key
+from bot.store.models import Activity, Channel, InboundEvent, Member, Reaction
 from tests.slack_events import ANA, BEN, SOCIAL, ledger, message, reaction, tally
 from tests.slack_requests import SlackDriver
 from tests.slack_stub import SlackStub
@@ -89,3 +89,35 @@ def test_long_names_from_users_info_and_conversations_info_are_kept_cut(
     assert channel.history_imported_at is not None
     [done] = driver.responses_posted()
     assert done["text"].startswith(f"Done with <#{SOCIAL}>")
+
+
+def test_an_event_id_too_long_for_its_column_is_kept_cut_and_its_retry_counted_once(
+    driver: SlackDriver, db: Database
+) -> None:
+    link = message(ANA, f"Wrote this up <{POST}>", T0)
+    event_id = "Ev" + "0" * (EVENT_ID * 2)
+
+    assert driver.event(link, event_id=event_id).status == 200
+    assert driver.event(link, event_id=event_id, retry_num=1).status == 200
+
+    assert tally(db) == {(Kind.LINK, ANA, ""): 1}
+    [stored] = rows(db, InboundEvent)
+    assert stored.event_id == fit_key(event_id, EVENT_ID)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        message(ANA, f"<{POST}>", T0, channel="C" * 100),
+        message(ANA, f"<{POST}>", "1795424400." + "1" * 100),
+        message("U" * 100, f"<{POST}>", T0),
+        message(BEN, "a reply long enough to count as a comment", "1795424401.000100", thread_ts="9" * 100),
+    ],
+    ids=["channel", "ts", "user", "thread_ts"],
+)
+def test_an_event_whose_ids_are_longer_than_slacks_changes_nothing(
+    driver: SlackDriver, db: Database, event: dict[str, Any]
+) -> None:
+    assert driver.event(event).status == 200
+
+    assert rows(db, InboundEvent) == [] and rows(db, Activity) == []
