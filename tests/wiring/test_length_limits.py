@@ -14,8 +14,8 @@ from sqlalchemy import select
 from bot.coach.kinds import Kind
 from bot.slack.events.channels import BACKFILLS
 from bot.store.database import Database
-from bot.store.limits import CHANNEL_NAME, COUNTERPART, EVENT_ID, MEMBER_NAME, REACTION_NAME, fit_key
-from bot.store.models import Activity, Channel, InboundEvent, Member, Reaction
+from bot.store.limits import CHANNEL_NAME, COUNTERPART, EVENT_ID, MEMBER_NAME, REACTION_NAME, SLACK_ID, fit_key
+from bot.store.models import Activity, Channel, InboundEvent, Member, Reaction, Team
 from tests.slack_events import ANA, BEN, SOCIAL, ledger, message, reaction, tally
 from tests.slack_requests import SlackDriver
 from tests.slack_stub import SlackStub
@@ -121,3 +121,29 @@ def test_an_event_whose_ids_are_longer_than_slacks_changes_nothing(
     assert driver.event(event).status == 200
 
     assert rows(db, InboundEvent) == [] and rows(db, Activity) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"backfill <#C{'A' * 100}|social> 3",
+        f"settings summary-channel <#C{'A' * 100}|social>",
+        f"settings reminder-channel <#C{'B' * 100}>",
+        f"settings admins add <@U{'A' * 100}|ana>",
+    ],
+    ids=["backfill", "summary-channel", "reminder-channel", "admins"],
+)
+def test_an_id_longer_than_slacks_in_a_command_is_refused_naming_the_limit(
+    driver: SlackDriver, slack: SlackStub, db: Database, text: str
+) -> None:
+    slack.add_user(ANA, is_admin=True)
+
+    response = driver.command(text, user=ANA)
+    BACKFILLS.join(timeout=30)
+
+    assert response.status == 200
+    body = response.json()
+    assert body["response_type"] == "ephemeral"
+    assert f"at most {SLACK_ID}" in body["text"]
+    assert not any("A" * 50 in str(team.settings) or "B" * 50 in str(team.settings) for team in rows(db, Team))
+    assert rows(db, Channel) == [] and slack.calls_to("conversations.history") == []
