@@ -6,12 +6,14 @@ on SQLite they hold as well, but only PostgreSQL would have lost the row.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bot.coach.kinds import Kind
+from bot.services.export_import import import_export
 from bot.slack.events.channels import BACKFILLS
 from bot.store.database import Database
 from bot.store.limits import CHANNEL_NAME, COUNTERPART, EVENT_ID, MEMBER_NAME, REACTION_NAME, SLACK_ID, fit_key
@@ -147,3 +149,26 @@ def test_an_id_longer_than_slacks_in_a_command_is_refused_naming_the_limit(
     assert f"at most {SLACK_ID}" in body["text"]
     assert not any("A" * 50 in str(team.settings) or "B" * 50 in str(team.settings) for team in rows(db, Team))
     assert rows(db, Channel) == [] and slack.calls_to("conversations.history") == []
+
+
+def test_an_export_with_long_names_and_emoji_imports_them_cut(deps, db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    root = tmp_path / "export"
+    (root / "social").mkdir(parents=True)
+    (root / "channels.json").write_text(json.dumps([{"id": "C1", "name": "social"}]))
+    users = [{"id": "U1", "real_name": "Ana " * 100, "tz": "Europe/" + "x" * 100}, {"id": "U2", "name": "ben"}]
+    (root / "users.json").write_text(json.dumps(users))
+    link = {
+        "type": "message",
+        "user": "U1",
+        "text": "<https://x.com/ana/status/1>",
+        "ts": T0,
+        "reactions": [{"name": LONG_EMOJI, "users": ["U2"], "count": 1}],
+    }
+    (root / "social" / "2026-11-23.json").write_text(json.dumps([link]))
+
+    import_export(deps, root, "T0EXPORT1")
+
+    assert tally(db) == {(Kind.LINK, "U1", ""): 1, (Kind.LIKE, "U2", "U1"): 1}
+    assert [row.reaction for row in rows(db, Reaction)] == [fit_key(LONG_EMOJI, REACTION_NAME)]
+    [ana] = [row for row in rows(db, Member) if row.user_id == "U1"]
+    assert (ana.name, ana.tz) == (("Ana " * 100)[:MEMBER_NAME], None)
