@@ -67,10 +67,10 @@ def unwrap_slack_link(text: str) -> str:
 
 def looks_like_link(word: str) -> bool:
     """Whether a word was meant as a link, good or bad: `x://`, `www.`, a link scheme (`mailto:`, `https:/x`),
-    any `scheme:/...`, a domain and a path (`blog.example.com/post`), or a platform's host (`x.com`).
+    any `scheme:/...`, or a platform's host (`x.com`, `linkedin.com/in/ana`).
 
-    A member who typed one gets told what is wrong with it instead of seeing it kept as a note; `re:invent`
-    and `3:1` are words. Reads the word once, without a regular expression.
+    A member who typed one gets told what is wrong with it instead of seeing it kept as a note; `re:invent`,
+    `3:1` and `Node.js/Deno` are words. Reads the word once, without a regular expression.
     """
     word = word.strip().lower()
     if "://" in word or word.startswith("www."):
@@ -78,24 +78,12 @@ def looks_like_link(word: str) -> bool:
     scheme, colon, rest = word.partition(":")
     if colon and _is_scheme(scheme) and (scheme in _LINK_SCHEMES or rest.startswith("/")):
         return True
-    host, slash, _path = word.partition("/")
-    return _bare(host) in _PLATFORM_HOSTS or (bool(slash) and _is_domain(host))
+    return _bare(word.partition("/")[0]) in _PLATFORM_HOSTS
 
 
 def _is_scheme(name: str) -> bool:
     """RFC 3986's scheme: a letter, then letters, digits, `+`, `-` or `.`."""
     return name[:1].isascii() and name[:1].isalpha() and all(c.isascii() and (c.isalnum() or c in "+-.") for c in name)
-
-
-def _is_domain(host: str) -> bool:
-    """Labels of letters, digits and dashes, the last one letters only (`blog.example.com`, not `1.5`)."""
-    labels = host.split(".")
-    return (
-        len(labels) > 1
-        and all(label and all(c.isascii() and (c.isalnum() or c == "-") for c in label) for label in labels)
-        and labels[-1].isalpha()
-        and len(labels[-1]) >= 2
-    )
 
 
 def validate_url(raw: str) -> str:

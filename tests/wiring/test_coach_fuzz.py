@@ -74,7 +74,7 @@ _bad_url = st.one_of(
                 "x.com/",
                 "www.",
                 "linkedin.com/in/",
-                "blog.example.com/",
+                "m.youtube.com/",
                 "ftp:/",
             ]
         ),

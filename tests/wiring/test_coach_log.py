@@ -202,7 +202,7 @@ def test_bad_input_gets_a_kind_ephemeral_answer_and_stores_nothing(
 
 
 @pytest.mark.parametrize(
-    "note", ["re:invent was great", "e.g. thanks and/or kudos", "ratio 3:1 today", "tip: ask first"]
+    "note", ["re:invent was great", "Node.js/Deno notes", "e.g. and/or", "ratio 3:1 today", "tip: ask first"]
 )
 def test_a_note_without_a_link_is_still_a_note(driver: SlackDriver, db: Database, note: str) -> None:
     assert ephemeral_text(driver.command(f"log post {note}")).startswith("Logged your *post*")
