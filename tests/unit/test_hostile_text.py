@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from bot.coach.commands import CommandError, LogAction, parse_command
 from bot.coach.messages import is_substantive, links_in
-from bot.coach.settings import SettingError, TeamSettings, apply_setting
+from bot.coach.settings import _USER, SettingError, TeamSettings, apply_setting
 from bot.coach.urls import SLACK_LINK
 
 FRAGMENTS = (
@@ -24,6 +24,7 @@ FRAGMENTS = (
     ">",
     "|",
     "<@U1|",
+    "<@U2>",
     "<#C1|",
     "<mailto:/",
     "x.com/a",
@@ -49,6 +50,7 @@ _fast = settings(
     deadline=timedelta(seconds=2),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _SCHEMES = tuple(f"{scheme}:/" for scheme in ("http", "https", "mailto", "tel", "slack"))
 
 
@@ -74,6 +76,24 @@ def test_slack_link_finds_exactly_the_wrapped_links(text: str) -> None:
 def test_a_link_among_hostile_text_is_found(before: str, after: str) -> None:
     # The old label pattern ran on to the next `>`, so `<https://a|` before a link swallowed the link.
     assert NEEDLE in links_in({"text": f"{before} <{NEEDLE}|needle> {after}"})
+
+
+def reference_mentioned_users(text: str) -> list[str]:
+    """What `/coach settings admins` must read, without a regex: the id of each `<@U...>` or `<@U...|label>`."""
+    users = []
+    for piece in text.split("<")[1:]:
+        inner, closed, _ = piece.partition(">")
+        user_id = inner.removeprefix("@").partition("|")[0]
+        is_id = user_id[:1] in ("U", "W") and len(user_id) > 1 and all(c in _ID_CHARS for c in user_id[1:])
+        if closed and inner.startswith("@") and is_id:
+            users.append(user_id)
+    return users
+
+
+@_fast
+@given(hostile_texts)
+def test_mentions_read_are_exactly_the_wrapped_ones(text: str) -> None:
+    assert _USER.findall(text) == reference_mentioned_users(text)
 
 
 @_fast
