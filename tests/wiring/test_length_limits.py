@@ -21,6 +21,7 @@ from bot.store.models import Activity, Channel, InboundEvent, Member, Reaction, 
 from tests.slack_events import ANA, BEN, SOCIAL, ledger, message, reaction, tally
 from tests.slack_requests import SlackDriver
 from tests.slack_stub import SlackStub
+from tests.wiring.test_coach_modal import open_form, submission
 
 POST = "https://www.linkedin.com/posts/ana_listening-first-7260000000000000001-abcd"
 T0 = "1795424400.000100"
@@ -172,3 +173,15 @@ def test_an_export_with_long_names_and_emoji_imports_them_cut(deps, db: Database
     assert [row.reaction for row in rows(db, Reaction)] == [fit_key(LONG_EMOJI, REACTION_NAME)]
     [ana] = [row for row in rows(db, Member) if row.user_id == "U1"]
     assert (ana.name, ana.tz) == (("Ana " * 100)[:MEMBER_NAME], None)
+
+
+def test_the_log_form_with_a_link_too_long_to_keep_says_so_privately_and_stores_nothing(
+    driver: SlackDriver, slack: SlackStub, db: Database
+) -> None:
+    view = open_form(driver, slack)
+    response = driver.interaction(submission(view, "reply", "https://x.com/" + "a" * (COUNTERPART + 1)))
+
+    assert response.status == 200
+    [call] = slack.calls_to("chat.postEphemeral")
+    assert f"up to {COUNTERPART}" in call.args["text"] and call.args["user"] == ANA
+    assert rows(db, Activity) == []
