@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.coach.kinds import Kind
 from bot.coach.scoring import MemberScore
@@ -165,3 +167,13 @@ def test_a_link_target_cannot_end_the_link_or_choose_its_label(url: str, target:
 
 def test_our_own_label_is_escaped_and_cannot_split_the_link() -> None:
     assert slack_link("https://x.com/a", "A & <b>|c") == "<https://x.com/a|A &amp; &lt;b&gt;¦c>"
+
+
+@given(st.text(max_size=200), st.one_of(st.none(), st.text(max_size=40)))  # fits MAX_LINK_MARKUP
+def test_whatever_a_url_holds_our_link_has_one_target_and_our_label(url: str, label: str | None) -> None:
+    markup = slack_link("https://x.com/" + url, label)
+    target, bar, shown = markup[1:-1].partition("|")
+    assert markup.startswith("<") and markup.endswith(">") and bar
+    assert not any(c in "|<>" or c.isspace() for c in target)
+    assert not any(c in "|<>" for c in shown)
+    assert shown == (link_label("https://x.com/" + url) if label is None else escape(label).replace("|", "¦"))
