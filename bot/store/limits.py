@@ -12,7 +12,7 @@ import hashlib
 
 from sqlalchemy import Column, String
 
-from bot.store.models import Activity, Channel, InboundEvent, Member, Reaction, Team
+from bot.store.models import Activity, Channel, InboundEvent, Member, Reaction
 
 
 def _length(column: Column) -> int:
@@ -23,7 +23,6 @@ def _length(column: Column) -> int:
 MEMBER_NAME = _length(Member.__table__.c.name)
 MEMBER_TZ = _length(Member.__table__.c.tz)
 CHANNEL_NAME = _length(Channel.__table__.c.name)
-TEAM_NAME = _length(Team.__table__.c.name)
 REACTION_NAME = _length(Reaction.__table__.c.reaction)
 COUNTERPART = _length(Activity.__table__.c.counterpart)
 SOURCE_KEY = _length(Activity.__table__.c.source_key)  # bot.coach.messages keeps its keys within it
