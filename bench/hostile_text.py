@@ -103,7 +103,7 @@ def measure(read: Callable[[str], object], text: str, half: str, repeats: int) -
     full_runs, half_runs = timings(read, (text, half), repeats)
     full = statistics.median(full_runs)
     # Noise only ever adds time, so the growth compares the fastest runs; below --min-ms it is the shared
-    # machine's, not the code's (a quadratic reader takes seconds at 100 KB).
+    # machine's, not the code's (a quadratic reader is over it by orders of magnitude).
     growth = min(full_runs) / max(min(half_runs), 1e-9)
     return full, full / max(statistics.median(scan_runs), 1e-9), growth
 

@@ -1,8 +1,8 @@
-"""Property: text built to be slow or confusing (up to 100 KB) is read right, and every reader of it stays linear.
+"""Property: text built to be slow or confusing (up to 100 KB) is read right by every reader of member text.
 
 The strings repeat the fragments that made the old patterns rescan the rest of the text from every `<`
-(`<https://` x 2222 took 3.7 s in one regex); a link placed among them must still be found. How long the
-readers take is bench/hostile_text.py's to say: these tests check answers, with a deadline only as a net.
+(docs/performance.md, "Hostile text"); a link placed among them must still be found. How long the readers
+take is bench/hostile_text.py's to say: these tests check answers, with a deadline only as a net.
 """
 
 from __future__ import annotations
