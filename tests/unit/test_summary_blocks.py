@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -177,3 +179,16 @@ def test_whatever_a_url_holds_our_link_has_one_target_and_our_label(url: str, la
     assert not any(c in "|<>" or c.isspace() for c in target)
     assert not any(c in "|<>" for c in shown)
     assert shown == (link_label("https://x.com/" + url) if label is None else escape(label).replace("|", "¦"))
+
+
+def test_links_are_written_only_by_slack_link() -> None:
+    """A `<{url}|{label}>` written by hand would skip link_target's encoding: only the helper writes one."""
+    bot = Path(__file__).parents[2] / "bot"
+    by_hand = [
+        f"{path.relative_to(bot)}:{number}"
+        for path in sorted(bot.rglob("*.py"))
+        if path != bot / "slack" / "blocks" / "__init__.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"<\{[^}]*\}\|", line)
+    ]
+    assert by_hand == []
