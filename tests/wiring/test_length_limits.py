@@ -6,23 +6,27 @@ on SQLite they hold as well, but only PostgreSQL would have lost the row.
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.coach.kinds import Kind
 from bot.services.export_import import import_export
 from bot.slack.events.channels import BACKFILLS
 from bot.store.database import Database
-from bot.store.limits import CHANNEL_NAME, COUNTERPART, EVENT_ID, MEMBER_NAME, REACTION_NAME, SLACK_ID, fit_key
+from bot.store.limits import CHANNEL_NAME, COUNTERPART, EVENT_ID, MEMBER_NAME, REACTION_NAME, SLACK_ID, TS, fit_key
 from bot.store.models import Activity, Channel, InboundEvent, Member, Reaction, Team
-from tests.slack_events import ANA, BEN, SOCIAL, ledger, message, reaction, tally
+from tests.slack_events import ANA, BEN, BOT, SOCIAL, deleted, edited, joined, ledger, message, reaction, tally
 from tests.slack_requests import SlackDriver
 from tests.slack_stub import SlackStub
 from tests.wiring.test_coach_modal import open_form, submission
 
+_ID_FIELDS = ("user", "channel", "item_user", "parent_user_id", "ts", "thread_ts", "deleted_ts", "event_ts")
 POST = "https://www.linkedin.com/posts/ana_listening-first-7260000000000000001-abcd"
 T0 = "1795424400.000100"
 LONG_EMOJI = "party-" * 40  # 240 characters: a custom emoji name no column of 100 holds
@@ -185,3 +189,43 @@ def test_the_log_form_with_a_link_too_long_to_keep_says_so_privately_and_stores_
     [call] = slack.calls_to("chat.postEphemeral")
     assert f"up to {COUNTERPART}" in call.args["text"] and call.args["user"] == ANA
     assert rows(db, Activity) == []
+
+
+def _event_shapes() -> dict[str, dict[str, Any]]:
+    link = message(ANA, f"Wrote this up <{POST}>", T0)
+    return {
+        "message": link,
+        "reply": message(BEN, "a reply long enough to count as a comment", "1795424401.000100", thread_ts=T0),
+        "reaction": reaction(BEN, link, "tada"),
+        "edit": edited(link, text=f"Wrote this up again <{POST}>"),
+        "deletion": deleted(link),
+        "bot joined": joined(BOT),
+    }
+
+
+def _parts(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The event and the mappings in it whose ids are stored: item, message, previous message."""
+    return [event, *(event[key] for key in ("item", "message", "previous_message") if isinstance(event.get(key), dict))]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    shape=st.sampled_from(sorted(_event_shapes())),
+    choice=st.data(),
+    extra=st.integers(1, 5_000),
+    filler=st.sampled_from(["A", "1", "é", "😀", "'; DROP TABLE activities; --", "<@U1|"]),
+)
+def test_any_event_with_an_id_or_ts_longer_than_slacks_changes_nothing(
+    driver: SlackDriver, db: Database, shape: str, choice: st.DataObject, extra: int, filler: str
+) -> None:
+    event = copy.deepcopy(_event_shapes()[shape])
+    fields = [(part, name) for part in _parts(event) for name in _ID_FIELDS if isinstance(part.get(name), str)]
+    part, name = choice.draw(st.sampled_from(fields))
+    limit = TS if name.endswith("ts") else SLACK_ID
+    if part is event and name in ("ts", "event_ts"):
+        filler = "1"  # the driver dates the delivery by it, as Slack's event_time
+    part[name] = (part[name] + filler * (limit + extra))[: limit + extra]
+
+    assert driver.event(event).status == 200
+
+    assert rows(db, InboundEvent) == [] and rows(db, Activity) == [] and rows(db, Channel) == []
