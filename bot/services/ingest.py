@@ -479,6 +479,25 @@ class LiveBatch:
         insert_activities(session, [row.row for rows in self._rows.values() for row in rows.values() if row.row])
 
 
+# Fields of an event (and of its item, message and previous message) that are stored as ids and timestamps.
+_ID_LIMITS = {
+    **dict.fromkeys(("user", "channel", "item_user", "parent_user_id"), SLACK_ID),
+    **dict.fromkeys(("ts", "thread_ts", "deleted_ts", "event_ts"), TS),
+}
+
+
+def _ids_fit(event: Mapping[str, Any]) -> bool:
+    """Whether every id and ts the event carries fits its column: Slack's always do, so one that does not is no
+    event of Slack's and changes nothing (PostgreSQL would refuse its rows and leave it unapplied)."""
+    for part in (event, event.get("item"), event.get("message"), event.get("previous_message")):
+        if isinstance(part, Mapping):
+            for name, limit in _ID_LIMITS.items():
+                value = part.get(name)
+                if isinstance(value, str) and len(value) > limit:
+                    return False
+    return True
+
+
 def event_action(event: Mapping[str, Any], bot_user_id: str | None) -> str | None:
     """Name what an event can change, or None for events that change nothing (and are not even stored).
 
@@ -501,25 +520,6 @@ def event_action(event: Mapping[str, Any], bot_user_id: str | None) -> str | Non
     if kind == "member_joined_channel" and bot_user_id and event.get("user") == bot_user_id:
         return "bot_joined"
     return None
-
-
-# Fields of an event (and of its item, message and previous message) that are stored as ids and timestamps.
-_ID_LIMITS = {
-    **dict.fromkeys(("user", "channel", "item_user", "parent_user_id"), SLACK_ID),
-    **dict.fromkeys(("ts", "thread_ts", "deleted_ts", "event_ts"), TS),
-}
-
-
-def _ids_fit(event: Mapping[str, Any]) -> bool:
-    """Whether every id and ts the event carries fits its column: Slack's always do, so one that does not is no
-    event of Slack's and changes nothing (PostgreSQL would refuse its rows and leave it unapplied)."""
-    for part in (event, event.get("item"), event.get("message"), event.get("previous_message")):
-        if isinstance(part, Mapping):
-            for name, limit in _ID_LIMITS.items():
-                value = part.get(name)
-                if isinstance(value, str) and len(value) > limit:
-                    return False
-    return True
 
 
 def event_channel(event: Mapping[str, Any]) -> str:
