@@ -34,8 +34,8 @@ from bot.coach.messages import (
 )
 from bot.services.teams import ensure_team, team_settings
 from bot.store import ingest_queries as q
+from bot.store import limits
 from bot.store.ledger import activity_row, delete_activity_ids, insert_activities
-from bot.store.limits import EVENT_ID, REACTION_NAME, SLACK_ID, TS, fit_key
 from bot.store.models import Team
 
 log = logging.getLogger(__name__)
@@ -63,10 +63,10 @@ class EventEnvelope:
         team_id, event_id, event = body.get("team_id"), body.get("event_id"), body.get("event")
         if not (isinstance(team_id, str) and team_id and isinstance(event_id, str) and event_id):
             return None
-        if not isinstance(event, Mapping) or len(team_id) > SLACK_ID:  # no workspace has an id that long
+        if not isinstance(event, Mapping) or len(team_id) > limits.SLACK_ID:  # no workspace has an id that long
             return None
         # The event id only dedupes: one too long for its column is cut stably, so a retry still matches it.
-        return cls(team_id, fit_key(event_id, EVENT_ID), event, bot_user_id)
+        return cls(team_id, limits.fit_key(event_id, limits.EVENT_ID), event, bot_user_id)
 
 
 @dataclass(frozen=True)
@@ -376,7 +376,7 @@ class LiveBatch:
         user, reaction = event.get("user"), event.get("reaction")
         if key is None or not isinstance(user, str) or not isinstance(reaction, str) or user in self._scope.opted_out:
             return NOTHING
-        reaction = fit_key(reaction, REACTION_NAME)  # the emoji's name is part of its row's key
+        reaction = limits.fit_key(reaction, limits.REACTION_NAME)  # the emoji's name is part of its row's key
         channel_id, ts, _thread = key
         known = self._states.get((channel_id, ts))
         if known is not None and known.deleted:
@@ -481,8 +481,8 @@ class LiveBatch:
 
 # Fields of an event (and of its item, message and previous message) that are stored as ids and timestamps.
 _ID_LIMITS = {
-    **dict.fromkeys(("user", "channel", "item_user", "parent_user_id"), SLACK_ID),
-    **dict.fromkeys(("ts", "thread_ts", "deleted_ts", "event_ts"), TS),
+    **dict.fromkeys(("user", "channel", "item_user", "parent_user_id"), limits.SLACK_ID),
+    **dict.fromkeys(("ts", "thread_ts", "deleted_ts", "event_ts"), limits.TS),
 }
 
 
@@ -660,7 +660,7 @@ def reaction_likes(
     for reaction in message["reactions"]:
         if not isinstance(reaction, Mapping) or not isinstance(reaction.get("users"), list):
             continue
-        name = fit_key(str(reaction.get("name") or ""), REACTION_NAME)
+        name = limits.fit_key(str(reaction.get("name") or ""), limits.REACTION_NAME)
         for user in reaction["users"]:
             if not isinstance(user, str) or user in unwanted:
                 continue

@@ -27,6 +27,7 @@ from bot.deps import Deps
 from bot.services.errors import Refusal
 from bot.services.standings import week_score
 from bot.services.teams import ensure_team, team_settings
+from bot.store import limits
 from bot.store.ledger import activity_row, delete_activity_ids, insert_activities
 from bot.store.ledger_queries import (
     count_member_activities,
@@ -35,7 +36,6 @@ from bot.store.ledger_queries import (
     latest_logged,
     member_activities,
 )
-from bot.store.limits import COUNTERPART
 from bot.store.models import Activity
 
 OPTED_OUT = (
@@ -158,10 +158,10 @@ def check_can_log(deps: Deps, team_id: str, user_id: str) -> None:
 def log_action(deps: Deps, team_id: str, user_id: str, action: LogAction) -> LogResult:
     """Record a social action the member took elsewhere, once per kind and link, and return their week."""
     counterpart = counterpart_of(action.url)
-    if len(counterpart) > COUNTERPART:
+    if len(counterpart) > limits.COUNTERPART:
         raise Refusal(
             f"The account or site in that link is {len(counterpart):,} characters long; I can keep names of up to"
-            f" {COUNTERPART}. Could you log it with a shorter link to the same place?"
+            f" {limits.COUNTERPART}. Could you log it with a shorter link to the same place?"
         )
     now = deps.now()
     with deps.db.session() as session:
