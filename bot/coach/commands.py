@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
@@ -18,7 +18,7 @@ from typing import Literal
 from bot.coach.kinds import LOGGABLE_KINDS, Kind
 from bot.coach.periods import PeriodName
 from bot.coach.settings import SETTING_NAMES, SETTINGS
-from bot.coach.urls import InvalidURL, validate_url
+from bot.coach.urls import InvalidURL, looks_like_link, validate_url
 
 COMMAND = "/coach"
 MAX_NOTE_LENGTH = 500
@@ -179,7 +179,6 @@ _TOKEN = re.compile(r"<[^<>]*>|(?:[^\s<]|<(?![^<>]*>))+")
 _MARKUP = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
 _ENTITY = re.compile(r"&(amp|lt|gt);")
 _ENTITY_CHARS = {"amp": "&", "lt": "<", "gt": ">"}
-_BARE_URL = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)", re.IGNORECASE)
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]+")
 _NUMBER = re.compile(r"[+-]?[0-9]+")
 _MAX_SHOWN = 40
@@ -202,6 +201,11 @@ def _quote(plain: str) -> str:
     if len(plain) > _MAX_SHOWN:
         plain = plain[: _MAX_SHOWN - 1] + "…"
     return f"“{_escape(plain)}”"
+
+
+def _close_matches(word: str, choices: Iterable[str]) -> list[str]:
+    """The one choice `word` looks like a typo of, if any; a word longer than any typo of ours is not compared."""
+    return difflib.get_close_matches(word, choices, n=1) if len(word) <= _MAX_SHOWN else []
 
 
 def _code(words: str) -> str:
@@ -262,8 +266,9 @@ class _Token:
         return _quote(_unescape(ref.as_typed if ref else self.raw))
 
     def is_bare_link(self) -> bool:
-        """A link Slack did not wrap (`ftp://...`, `www.x.com`): still meant as a link, so it is checked as one."""
-        return _BARE_URL.match(_unescape(self.raw)) is not None
+        """A link Slack did not wrap (`ftp://...`, `www.x.com`, `javascript:...`, `x.com/ana`): still meant as a
+        link, so it is checked as one (and refused if it is not http(s) with a host) instead of kept as a note."""
+        return looks_like_link(_unescape(self.raw))
 
 
 def _tokenize(text: str) -> tuple[_Token, ...]:
@@ -305,7 +310,7 @@ def parse_kind(word: str) -> Kind:
         return kind
     if not word:
         raise CommandError(f"Tell me what you did first, one of: {_KIND_LIST} — e.g. {_code(_LOG_EXAMPLE)}")
-    close = difflib.get_close_matches(word.casefold(), _KIND_WORDS, n=1)
+    close = _close_matches(word.casefold(), _KIND_WORDS)
     guess = f" Did you mean `{_KIND_WORDS[close[0]]}`?" if close else ""
     raise CommandError(
         f"I don't know the kind {_quote(word)}.{guess} Try one of: {_KIND_LIST} — e.g. {_code(_LOG_EXAMPLE)}"
@@ -413,7 +418,7 @@ def _parse_settings(call: _Invocation) -> ShowSettings | ChangeSetting:
         return ShowSettings()
     name = call.args[0].word.replace("_", "-")
     if name not in SETTING_NAMES:
-        close = difflib.get_close_matches(name, SETTING_NAMES, n=1)
+        close = _close_matches(name, SETTING_NAMES)
         choices = f"Did you mean `{close[0]}`?" if close else f"Settings: {', '.join(SETTING_NAMES)}"
         example = _SETTING_EXAMPLES[close[0] if close else SETTING_NAMES[0]]
         raise CommandError(f"I don't know the setting {call.args[0].shown}. {choices} — e.g. {_code(example)}")
@@ -564,7 +569,7 @@ def _unknown_subcommand(token: _Token) -> CommandError:
     help_hint = f"{_code('help')} shows everything I can do."
     if token.word in _KIND_WORDS:
         return CommandError(f"To log that, start with `log` — e.g. {_code(_LOG_EXAMPLE)}. {help_hint}")
-    close = difflib.get_close_matches(token.word, _BY_WORD, n=1)
+    close = _close_matches(token.word, _BY_WORD)
     guess = f" Did you mean {_code(_BY_WORD[close[0]].name)}?" if close else ""
     return CommandError(f"I don't know the command {token.shown}.{guess} {help_hint}")
 

@@ -47,8 +47,9 @@ TARGET_PRESETS: Mapping[str, float] = MappingProxyType(
 
 # Names that zoneinfo lists on some systems but that are not places: they would follow the server.
 _NOT_PLACES = frozenset({"localtime", "Factory"})
-_CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")
-_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+# Labels stop at `<` as well as `>`, so findall over `<@U1|<@U1|...` reads each stretch once (linear).
+_CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^<>]*)?>")
+_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>")
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
 _RATIO = re.compile(r"(\d+(?:\.\d+)?)(?::1)?")
 _POINTS = re.compile(r"\d+(?:\.\d+)?")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.coach.messages import ts_order
 from bot.deps import Deps
 from bot.services.teams import ensure_team, team_settings
+from bot.store.ingest_queries import member_fitted
 from bot.store.models import Member
 from bot.store.upsert import insert_or_update
 
@@ -74,6 +75,7 @@ def save_profile(session: Session, team_id: str, profile: SlackProfile, now: dat
         "admin_checked_at": now,
         "updated_at": now,
     }
+    row = dict(member_fitted(row))
     insert_or_update(
         session, Member, row, ["team_id", "user_id"], [key for key in row if key not in ("team_id", "user_id")]
     )

@@ -26,6 +26,7 @@ from bot.services.errors import Refusal
 from bot.services.ingest import LedgerBatch, ThreadParents, oldest_first
 from bot.services.teams import ensure_team, team_settings
 from bot.store import ingest_queries as q
+from bot.store.limits import SLACK_ID
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,11 @@ def check_can_backfill(deps: Deps, client: WebClient, team_id: str, user_id: str
 
 def check_backfill_channel(channel_id: str) -> None:
     """Refuse what cannot have a history we read: DMs and anything that is not a channel id."""
+    if len(channel_id) > SLACK_ID:
+        raise Refusal(
+            f"That channel's id is {len(channel_id):,} characters long; Slack's are at most {SLACK_ID}. Pick the"
+            " channel from Slack's suggestions as you type: `/coach backfill #social 7`."
+        )
     if not channel_id or channel_id[0] not in "CG":
         raise Refusal(
             "I can only read channels. Run `/coach backfill` in the channel itself, or name it: "

@@ -35,6 +35,7 @@ from bot.coach.messages import (
 )
 from bot.services.teams import ensure_team, team_settings
 from bot.store import ingest_queries as q
+from bot.store import limits
 from bot.store.ledger import activity_row, delete_activity_ids, insert_activities
 from bot.store.member_data import forget_who_opted_out_since, hold_opt_outs_steady
 from bot.store.models import Team
@@ -64,9 +65,10 @@ class EventEnvelope:
         team_id, event_id, event = body.get("team_id"), body.get("event_id"), body.get("event")
         if not (isinstance(team_id, str) and team_id and isinstance(event_id, str) and event_id):
             return None
-        if not isinstance(event, Mapping):
+        if not isinstance(event, Mapping) or len(team_id) > limits.SLACK_ID:  # no workspace has an id that long
             return None
-        return cls(team_id, event_id, event, bot_user_id)
+        # The event id only dedupes: one too long for its column is cut stably, so a retry still matches it.
+        return cls(team_id, limits.fit_key(event_id, limits.EVENT_ID), event, bot_user_id)
 
 
 @dataclass(frozen=True)
@@ -397,6 +399,7 @@ class LiveBatch:
         user, reaction = event.get("user"), event.get("reaction")
         if key is None or not isinstance(user, str) or not isinstance(reaction, str) or user in self._scope.opted_out:
             return NOTHING
+        reaction = limits.fit_key(reaction, limits.REACTION_NAME)  # the emoji's name is part of its row's key
         channel_id, ts, _thread = key
         known = self._states.get((channel_id, ts))
         if known is not None and known.deleted:
@@ -517,6 +520,25 @@ class LiveBatch:
         forget_who_opted_out_since(session, team_id, self._scope.opted_out, self._scope.now)
 
 
+# Fields of an event (and of its item, message and previous message) that are stored as ids and timestamps.
+_ID_LIMITS = {
+    **dict.fromkeys(("user", "channel", "item_user", "parent_user_id"), limits.SLACK_ID),
+    **dict.fromkeys(("ts", "thread_ts", "deleted_ts", "event_ts"), limits.TS),
+}
+
+
+def _ids_fit(event: Mapping[str, Any]) -> bool:
+    """Whether every id and ts the event carries fits its column: Slack's always do, so one that does not is no
+    event of Slack's and changes nothing (PostgreSQL would refuse its rows and leave it unapplied)."""
+    for part in (event, event.get("item"), event.get("message"), event.get("previous_message")):
+        if isinstance(part, Mapping):
+            for name, limit in _ID_LIMITS.items():
+                value = part.get(name)
+                if isinstance(value, str) and len(value) > limit:
+                    return False
+    return True
+
+
 def event_action(event: Mapping[str, Any], bot_user_id: str | None) -> str | None:
     """Name what an event can change, or None for events that change nothing (and are not even stored).
 
@@ -524,6 +546,8 @@ def event_action(event: Mapping[str, Any], bot_user_id: str | None) -> str | Non
     other subtypes, and someone else joining a channel all change nothing.
     """
     kind = event.get("type")
+    if not _ids_fit(event):
+        return None
     if kind == "message":
         subtype = event.get("subtype")
         if subtype in ("message_changed", "message_deleted"):
@@ -705,7 +729,7 @@ def reaction_likes(
     for reaction in message["reactions"]:
         if not isinstance(reaction, Mapping) or not isinstance(reaction.get("users"), list):
             continue
-        name = str(reaction.get("name") or "")
+        name = limits.fit_key(str(reaction.get("name") or ""), limits.REACTION_NAME)
         for user in reaction["users"]:
             if not isinstance(user, str) or user in unwanted:
                 continue

@@ -29,6 +29,7 @@ from bot.services.errors import Refusal
 from bot.services.inbox import MAX_ATTEMPTS
 from bot.services.standings import week_score
 from bot.services.teams import ensure_team, team_settings
+from bot.store import limits
 from bot.store.ledger import activity_row, delete_activity_ids, insert_activities
 from bot.store.ledger_queries import (
     count_member_activities,
@@ -160,6 +161,12 @@ def check_can_log(deps: Deps, team_id: str, user_id: str) -> None:
 
 def log_action(deps: Deps, team_id: str, user_id: str, action: LogAction) -> LogResult:
     """Record a social action the member took elsewhere, once per kind and link, and return their week."""
+    counterpart = counterpart_of(action.url)
+    if len(counterpart) > limits.COUNTERPART:
+        raise Refusal(
+            f"The account or site in that link is {len(counterpart):,} characters long; I can keep names of up to"
+            f" {limits.COUNTERPART}. Could you log it with a shorter link to the same place?"
+        )
     now = deps.now()
     with deps.db.session() as session:
         hold_opt_outs_steady(session)  # an opt-out clicked meanwhile waits, then deletes this log too
@@ -177,7 +184,7 @@ def log_action(deps: Deps, team_id: str, user_id: str, action: LogAction) -> Log
             source_key=source_key(user_id, action),
             platform=platform_of(action.url).value,
             created_at=now,
-            counterpart=counterpart_of(action.url),
+            counterpart=counterpart,
             url=action.url,
             url_key=url_key(action.url) if action.url else None,
             note=_storable(action.note),

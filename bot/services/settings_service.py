@@ -21,6 +21,7 @@ from bot.deps import Deps
 from bot.services.admins import is_admin
 from bot.services.errors import Refusal
 from bot.services.teams import ensure_team, save_team_settings, team_settings
+from bot.store.limits import SLACK_ID
 from bot.store.models import Member, Team
 
 log = logging.getLogger(__name__)
@@ -103,9 +104,22 @@ def _check_channel(client: WebClient, channel_id: str) -> None:
 
 def _apply(current: TeamSettings, name: str, value: str) -> TeamSettings:
     try:
-        return apply_setting(current, name, value)
+        changed = apply_setting(current, name, value)
     except SettingError as error:
         raise Refusal(str(error)) from None
+    new_ids = _ids_in(changed) - _ids_in(current)
+    too_long = max(new_ids, key=len, default="")
+    if len(too_long) > SLACK_ID:  # summaries and reminders would fail to be recorded for that channel later
+        raise Refusal(
+            f"That id is {len(too_long):,} characters long; Slack's are at most {SLACK_ID}. Pick the channel or"
+            " person from Slack's suggestions as you type, so it reaches me as a link."
+        )
+    return changed
+
+
+def _ids_in(settings: TeamSettings) -> set[str]:
+    """The channel and member ids the settings name."""
+    return {i for i in (settings.summary_channel, settings.reminder_channel, *settings.coach_admins) if i}
 
 
 def change_setting(deps: Deps, client: WebClient, team_id: str, user_id: str, name: str, value: str) -> SettingChanged:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.coach.kinds import Kind, Source
 from bot.coach.messages import ParentMessage
 from bot.store.ledger import delete_activities
+from bot.store.limits import CHANNEL_NAME, MEMBER_NAME, MEMBER_TZ, fit
 from bot.store.models import REACTION_KEY, Activity, Channel, Member, MessageState, Reaction
 from bot.store.upsert import insert_for, insert_or_update, insert_or_update_many
 
@@ -318,10 +319,10 @@ def upsert_channel(
     name: str | None = None,
     bot_joined_at: datetime | None = None,
 ) -> None:
-    """Create or refresh a channel row; a name or join time only overwrites when given."""
+    """Create or refresh a channel row; a name or join time only overwrites when given (a name cut to fit)."""
     row: dict[str, Any] = {"team_id": team_id, "channel_id": channel_id, "is_private": is_private}
     update_columns = ["is_private"]
-    for column, value in (("name", name), ("bot_joined_at", bot_joined_at)):
+    for column, value in (("name", fit(name, CHANNEL_NAME)), ("bot_joined_at", bot_joined_at)):
         if value is not None:
             row[column] = value
             update_columns.append(column)
@@ -336,9 +337,21 @@ def mark_history_imported(session: Session, team_id: str, channel_id: str, now: 
     )
 
 
+def member_fitted(row: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A member row whose name and time zone fit their columns (see upsert_members)."""
+    name, tz = row.get("name"), row.get("tz")
+    if (name is None or len(name) <= MEMBER_NAME) and (tz is None or len(tz) <= MEMBER_TZ):
+        return row
+    return {**row, "name": fit(name, MEMBER_NAME), "tz": tz if tz is None or len(tz) <= MEMBER_TZ else None}
+
+
 def upsert_members(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Create or refresh members from a directory (name, tz, is_bot, is_deleted), leaving their choices alone."""
+    """Create or refresh members from a directory (name, tz, is_bot, is_deleted), leaving their choices alone.
+
+    A name too long for its column is cut to fit; a time zone that long is no zone, so it is left out.
+    """
     for row in rows:
+        row = member_fitted(row)
         insert_or_update(
             session, Member, row, ["team_id", "user_id"], ["name", "tz", "is_bot", "is_deleted", "updated_at"]
         )

@@ -120,6 +120,25 @@ def test_the_summary_of_a_busy_week(deps: Deps, clock: Clock, client: WebClient,
     assert message["text"].startswith("📊 Your week on social · 16–22 Nov")
 
 
+def test_a_link_whose_target_carries_a_label_shows_ours(
+    deps: Deps, clock: Clock, client: WebClient, slack: SlackStub
+) -> None:
+    """Slack splits `<target|label>` at the first `|`: a shared URL must not choose what the team reads."""
+    world = World(deps.db).team()
+    spoof = world.link(ANA, nov(16, 10), url="https://ana.example/launch|Claim_your_prize>now")
+    for n in range(3):
+        world.reply(BEN, spoof, ANA, nov(17, 10 + n))
+
+    assert summaries(deps, clock, client, nov(23, 9)) == ["summary:2026-W48"]
+
+    text = posted_text(slack)
+    assert (
+        "🔥 *Most discussed:* <https://ana.example/launch%7CClaim_your_prize%3Enow|ana.example/launch¦Claim_your_prize"
+        "&gt;now> shared by" in text
+    )
+    assert "|Claim_your_prize" not in text and "prize>" not in text
+
+
 def test_a_quiet_week_still_hears_from_its_coach(deps: Deps, clock: Clock, client: WebClient, slack: SlackStub) -> None:
     World(deps.db).team()
 

@@ -118,3 +118,10 @@ def test_the_burst_note_says_quality_beats_quantity_and_what_would_land_better()
     assert "6 links in the last hour" in text
     assert "One at a time tends to land better than a burst" in text
     assert "a reply to a teammate's post" in text
+
+
+def test_a_waiting_link_whose_target_carries_a_label_shows_ours() -> None:
+    spoof = LinkToAnswer("U_ANA", "https://ana.example/a|Your_bank", "C_SOCIAL", NOW, "https://slack/p1|Win>now")
+    [_intro, line] = sections(build_waiting_reminder([spoof], NOW))
+    assert line.startswith("• <https://ana.example/a%7CYour_bank|ana.example/a¦Your_bank> by <@U_ANA>")
+    assert line.endswith("<https://slack/p1%7CWin%3Enow|reply in thread>")

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.coach.kinds import Kind
 from bot.coach.scoring import MemberScore
 from bot.coach.weekly import DiscussedLink, Improvement, WeekFacts
-from bot.slack.blocks import escape, link_label
+from bot.slack.blocks import escape, link_label, link_target, slack_link
 from bot.slack.blocks.summary import build_summary
 from tests.block_kit import assert_valid, link_targets
 
@@ -146,3 +150,45 @@ def test_link_labels_are_short_and_cannot_break_the_link() -> None:
     assert link_label("https://x.com/a|b>c") == "x.com/a¦b&gt;c"
     long = link_label("https://example.com/" + "a" * 100)
     assert len(long) == 60 and long.endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("url", "target"),
+    [
+        ("https://x.com/a|Your bank", "https://x.com/a%7CYour%20bank"),
+        ("https://x.com/a<b>c", "https://x.com/a%3Cb%3Ec"),
+        ("https://x.com/a?b=1&c=2", "https://x.com/a?b=1&amp;c=2"),
+        ("https://x.com/a\u00a0b\tc\nd", "https://x.com/a%C2%A0b%09c%0Ad"),
+        ("https://x.com/ok", "https://x.com/ok"),
+    ],
+)
+def test_a_link_target_cannot_end_the_link_or_choose_its_label(url: str, target: str) -> None:
+    assert link_target(url) == target
+    assert link_targets(slack_link(url)) == [target]
+
+
+def test_our_own_label_is_escaped_and_cannot_split_the_link() -> None:
+    assert slack_link("https://x.com/a", "A & <b>|c") == "<https://x.com/a|A &amp; &lt;b&gt;¦c>"
+
+
+@given(st.text(max_size=200), st.one_of(st.none(), st.text(max_size=40)))  # fits MAX_LINK_MARKUP
+def test_whatever_a_url_holds_our_link_has_one_target_and_our_label(url: str, label: str | None) -> None:
+    markup = slack_link("https://x.com/" + url, label)
+    target, bar, shown = markup[1:-1].partition("|")
+    assert markup.startswith("<") and markup.endswith(">") and bar
+    assert not any(c in "|<>" or c.isspace() for c in target)
+    assert not any(c in "|<>" for c in shown)
+    assert shown == (link_label("https://x.com/" + url) if label is None else escape(label).replace("|", "¦"))
+
+
+def test_links_are_written_only_by_slack_link() -> None:
+    """A `<{url}|{label}>` written by hand would skip link_target's encoding: only the helper writes one."""
+    bot = Path(__file__).parents[2] / "bot"
+    by_hand = [
+        f"{path.relative_to(bot)}:{number}"
+        for path in sorted(bot.rglob("*.py"))
+        if path != bot / "slack" / "blocks" / "__init__.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"<\{[^}]*\}\|", line)
+    ]
+    assert by_hand == []

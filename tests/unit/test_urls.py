@@ -17,6 +17,7 @@ from bot.coach.urls import (
     _kept_query,
     counterpart_of,
     is_slack_internal,
+    looks_like_link,
     platform_of,
     read_link,
     unwrap_slack_link,
@@ -165,3 +166,44 @@ def test_no_platform_host_is_a_parent_domain_of_another() -> None:
     """platform_of walks a host's parent domains and stops at the first known one: there must be one at most."""
     hosts = list(_PLATFORM_HOSTS)
     assert not [(a, b) for a in hosts for b in hosts if a.endswith("." + b)]
+
+
+@given(urlish)
+def test_every_url_the_ledger_keeps_looks_like_a_link(raw: str) -> None:
+    """So `/coach log <kind> <url>` reads it as the link: none is ever kept as a note instead."""
+    try:
+        url = validate_url(raw)
+    except InvalidURL:
+        return
+    assert looks_like_link(url)
+
+
+@given(st.text(alphabet=st.characters(exclude_characters=":/"), max_size=40))
+def test_a_word_without_colon_or_slash_is_a_link_only_if_it_starts_with_www_or_is_a_platform(word: str) -> None:
+    bare = word.strip().lower()
+    host = bare.removeprefix("www.").removeprefix("m.").removeprefix("mobile.").rstrip(".")
+    assert looks_like_link(word) == (bare.startswith("www.") or host in _PLATFORM_HOSTS)
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("javascript:alert(1)", True),
+        ("mailto:a@b.c", True),
+        ("data:text/html,<b>", True),
+        ("https:/x.com/a", True),
+        ("https:x.com/a", True),
+        ("://x.com", True),
+        ("x.com/ana", True),
+        ("LinkedIn.com/in/ana", True),
+        ("foo:/bar", True),  # any scheme followed by a slash
+        ("re:invent", False),
+        ("3:1", False),
+        ("tip:", False),
+        ("Node.js/Deno", False),
+        ("and/or", False),
+        ("é:/x", False),  # not a scheme: schemes are ASCII
+    ],
+)
+def test_what_looks_like_a_link(word: str, expected: bool) -> None:
+    assert looks_like_link(word) is expected

@@ -15,6 +15,7 @@ from bot.coach.commands import KIND_SYNONYMS, MAX_NOTE_LENGTH, SUBCOMMANDS
 from bot.coach.kinds import LOGGABLE_KINDS
 from bot.coach.urls import MAX_URL_LENGTH
 from bot.store.database import Database
+from bot.store.limits import COUNTERPART
 from bot.store.models import Activity
 from tests.slack_requests import SlackDriver
 from tests.slack_stub import SlackStub
@@ -52,7 +53,34 @@ _bad_url = st.one_of(
         ]
     ),
     st.integers(MAX_URL_LENGTH - 13, MAX_URL_LENGTH + 50).map(lambda n: "https://x.com/" + "a" * n),
+    st.integers(COUNTERPART + 1, COUNTERPART + 40).map(lambda n: "https://x.com/" + "a" * n),  # too long to keep
     _mention_or_channel,
+    # Attempted links that are not http(s) with a host: a scheme of another kind, a slash short, or none at all.
+    st.builds(
+        "{}{}{}".format,
+        st.sampled_from(
+            [
+                "javascript:",
+                "JavaScript:",
+                "mailto:",
+                "data:text/html,",
+                "tel:",
+                "vbscript:",
+                "file:/",
+                "https:/",
+                "https:",
+                "http:/",
+                "://",
+                "x.com/",
+                "www.",
+                "linkedin.com/in/",
+                "m.youtube.com/",
+                "ftp:/",
+            ]
+        ),
+        st.sampled_from("abcxyz0129(&"),
+        st.text(alphabet="abcxyz0129/.()@=&;", max_size=20),
+    ),
 )
 _note_words = st.text(alphabet="abcdefghij klmnop,.!é😀", min_size=MAX_NOTE_LENGTH - 1, max_size=MAX_NOTE_LENGTH + 200)
 _long_note = st.builds("x{}x".format, _note_words)

@@ -178,6 +178,16 @@ def test_the_member_row_is_created_on_first_contact(driver: SlackDriver, db: Dat
         ("log <@U0BEN00001|ben> https://x.com/ana/status/1", "is a mention, not a kind"),
         ("log reply <#C0SOCIAL01|social>", "is a channel, not a link"),
         ("lgo reply", "Did you mean `/coach log`?"),
+        # Attempted links that are not http(s) with a host: refused, never kept as a note.
+        ("log post javascript:alert(1)", "links need to start with http:// or https://"),
+        ("log post mailto:a@b.c", "links need to start with http:// or https://"),
+        ("log post data:text/html,&lt;b&gt;", "links need to start with http:// or https://"),
+        ("log reply https:/x.com/a", "doesn't look like a web address"),
+        ("log like https:x.com/a", "doesn't look like a web address"),
+        ("log follow ://x.com", "links need to start with http:// or https://"),
+        ("log share x.com/ana/status/1 nice thread", "links need to start with http:// or https://"),
+        ("log post www.example.com/launch", "links need to start with http:// or https://"),
+        ("log post JavaScript:alert(1) with a note", "links need to start with http:// or https://"),
         ("reply https://x.com/ana/status/1", "To log that, start with `log`"),
     ],
 )
@@ -189,6 +199,15 @@ def test_bad_input_gets_a_kind_ephemeral_answer_and_stores_nothing(
     assert "/coach" in answer  # shows the right form or where to find it
     assert activities(db) == []
     assert slack.messages() == []
+
+
+@pytest.mark.parametrize(
+    "note", ["re:invent was great", "Node.js/Deno notes", "e.g. and/or", "ratio 3:1 today", "tip: ask first"]
+)
+def test_a_note_without_a_link_is_still_a_note(driver: SlackDriver, db: Database, note: str) -> None:
+    assert ephemeral_text(driver.command(f"log post {note}")).startswith("Logged your *post*")
+    [row] = activities(db)
+    assert (row.url, row.note) == (None, note)
 
 
 @pytest.mark.parametrize("text", ["help", "", "  "])

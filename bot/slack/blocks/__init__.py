@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 Block = dict[str, Any]
 MAX_SECTION_TEXT = 3000  # Slack's limit for a section's text
@@ -98,12 +99,25 @@ def link_label(url: str) -> str:
     return escape(label).replace("|", "¦")
 
 
+def link_target(url: str) -> str:
+    """A URL as a link's target in mrkdwn: `|`, `<`, `>` and whitespace percent-encoded, `&` escaped.
+
+    Slack splits `<target|label>` at the first `|` and ends it at the first `>`, so a URL carrying them would
+    let whoever shared it choose the label the team reads (`https://x.com/a|Your bank`) or end the link early.
+    Percent-encoded, they still reach the same page.
+    """
+    if any(c in "|<>" or c.isspace() for c in url):
+        url = "".join(quote(c, safe="") if c in "|<>" or c.isspace() else c for c in url)
+    return url.replace("&", "&amp;")
+
+
 def slack_link(url: str, label: str | None = None, *, room: int = MAX_LINK_MARKUP) -> str:
-    """`<url|label>`: the whole URL as the target, a short label to read, in at most `room` characters.
+    """`<url|label>`, the one way a link is written in our messages: the whole URL as the target (see
+    link_target), a label we computed (`link_label`, or our own words) escaped, in at most `room` characters.
 
     A link is never cut (half a `<url|label>` breaks the message): one whose markup would not fit is shown
     by its label alone, which only a URL escaped far beyond 2,048 characters ever needs.
     """
-    text = label or link_label(url)
-    markup = f"<{escape(url)}|{text}>"
+    text = link_label(url) if label is None else escape(label).replace("|", "¦")
+    markup = f"<{link_target(url)}|{text}>"
     return markup if len(markup) <= room else text

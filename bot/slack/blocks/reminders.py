@@ -12,7 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.slack.blocks import MAX_SECTION_TEXT, Block, Message, actions, button, context, escape, section, slack_link
+from bot.slack.blocks import (
+    MAX_SECTION_TEXT,
+    Block,
+    Message,
+    actions,
+    button,
+    context,
+    link_target,
+    section,
+    slack_link,
+)
 
 SNOOZE_NUDGES_ACTION = "nudge_snooze"
 STOP_NUDGES_ACTION = "nudge_stop"
@@ -45,8 +55,8 @@ def _link_line(link: LinkToAnswer, now: datetime) -> str:
     """One waiting link, within a section's limit: the link gets the room the rest of the line leaves."""
     about = f" by <@{link.user_id}> in <#{link.channel_id}> · {_ago(link.shared_at, now)}"
     reply = ""
-    if link.permalink and len(escape(link.permalink)) <= MAX_PERMALINK:
-        reply = f" · <{escape(link.permalink)}|reply in thread>"
+    if link.permalink and len(link_target(link.permalink)) <= MAX_PERMALINK:
+        reply = f" · {slack_link(link.permalink, 'reply in thread')}"
     room = MAX_SECTION_TEXT - len("• ") - len(about) - len(reply)
     return f"• {slack_link(link.url, room=room)}{about}{reply}"
 
