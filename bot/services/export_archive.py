@@ -29,6 +29,8 @@ from typing import IO, Any, Protocol, Self, TypedDict
 import msgspec
 import orjson
 
+from bot.store import limits
+
 MIB = 1024 * 1024
 # A day file is small; a member claiming more than this is not a Slack export (or is a zip bomb).
 MAX_FILE_BYTES = 256 * MIB
@@ -215,6 +217,15 @@ class _Zip:
 
     def close(self) -> None:
         self._zip.close()
+
+
+def _check_id_length(listing: str, index: int, item_id: str) -> None:
+    """Refuse a listed member or channel whose id no Slack id is as long as (nor any id column holds)."""
+    if len(item_id) > limits.SLACK_ID:
+        raise ExportError(
+            f"{listing}: item {index}'s id is longer than any Slack id ({limits.SLACK_ID} characters), "
+            "so this is not a Slack export"
+        )
 
 
 def _check_directory_size(path: Path, limits: ArchiveLimits) -> None:
@@ -494,6 +505,7 @@ class ExportArchive:
             user_id = entry.get("id")
             if not isinstance(user_id, str) or not user_id:
                 raise ExportError(f"users.json: item {index} has no id")
+            _check_id_length("users.json", index, user_id)
             profile = entry.get("profile") if isinstance(entry.get("profile"), dict) else {}
             name = entry.get("real_name") or profile.get("real_name") or entry.get("name") or user_id
             tz = entry.get("tz")
@@ -517,6 +529,7 @@ class ExportArchive:
                     channel_id, channel_name = entry.get("id"), entry.get("name")
                     if not isinstance(channel_id, str) or not channel_id:
                         raise ExportError(f"{name}: item {index} has no id")
+                    _check_id_length(name, index, channel_id)
                     if not _safe_folder_name(channel_name):
                         raise ExportError(f"{name}: channel {channel_id} has no usable name: {channel_name!r}")
                     channels.append(ExportChannel(channel_id, channel_name, private or bool(entry.get("is_private"))))

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from bot.coach.kinds import Kind, Source
 from bot.coach.messages import ChannelContext, LedgerEntry, ParentMessage, entries_for_message
 from bot.services.export_archive import ArchiveLimits, ExportArchive, ExportChannel, ExportError
-from bot.services.ingest import ThreadMemory, oldest_first, reaction_likes
+from bot.services.ingest import ThreadMemory, message_ids_fit, oldest_first, reaction_likes
 from bot.store.ledger import BULK_COLUMNS, BulkRows
 
 # Day files a reader may get ahead of the writer: enough to keep everyone busy, few enough to keep memory flat.
@@ -121,6 +121,8 @@ class _DayReader:
 
     def _entries(self, message: Mapping[str, Any], day: DayRows) -> list[LedgerEntry]:
         """Add one message's rows to the day (as `ingest.LedgerBatch.add` does); return the entries placed."""
+        if not message_ids_fit(message):
+            return []  # no message of Slack's carries an id that long, and no column would keep it
         ts, thread_ts = message.get("ts"), message.get("thread_ts")
         is_reply = thread_ts not in (None, ts)
         parent = self._parent(thread_ts) if is_reply and isinstance(thread_ts, str) else None

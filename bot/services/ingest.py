@@ -539,6 +539,17 @@ def _ids_fit(event: Mapping[str, Any]) -> bool:
     return True
 
 
+# The fields of a message from history or an export that the ledger keeps as ids and timestamps.
+_MESSAGE_ID_LIMITS = {"user": limits.SLACK_ID, "ts": limits.TS, "thread_ts": limits.TS}
+
+
+def message_ids_fit(message: Mapping[str, Any]) -> bool:
+    """Whether a message from history or an export carries only ids and timestamps that fit their columns
+    (Slack's always do; a message that does not counts for nothing, as such an event would)."""
+    values = ((message.get(name), limit) for name, limit in _MESSAGE_ID_LIMITS.items())
+    return not any(isinstance(value, str) and len(value) > limit for value, limit in values)
+
+
 def event_action(event: Mapping[str, Any], bot_user_id: str | None) -> str | None:
     """Name what an event can change, or None for events that change nothing (and are not even stored).
 
@@ -565,13 +576,10 @@ def event_action(event: Mapping[str, Any], bot_user_id: str | None) -> str | Non
     return None
 
 
-_LONGEST_USER_ID = 32  # bot.store.models.SLACK_ID: anything longer is no Slack id (and no column holds it)
-
-
 def _changed_user_id(event: Mapping[str, Any]) -> str | None:
     user = event.get("user")
     user_id = user.get("id") if isinstance(user, Mapping) else None
-    return user_id if isinstance(user_id, str) and 0 < len(user_id) <= _LONGEST_USER_ID else None
+    return user_id if isinstance(user_id, str) and 0 < len(user_id) <= limits.SLACK_ID else None
 
 
 # What of a user_change the inbox keeps: Slack sends the whole profile (email, phone, title, status), we need
@@ -731,8 +739,8 @@ def reaction_likes(
             continue
         name = limits.fit_key(str(reaction.get("name") or ""), limits.REACTION_NAME)
         for user in reaction["users"]:
-            if not isinstance(user, str) or user in unwanted:
-                continue
+            if not isinstance(user, str) or user in unwanted or len(user) > limits.SLACK_ID:
+                continue  # (no Slack id is longer than its column)
             like = likes.get(user) or entry_for_reaction(
                 reactor=user, item_user=author, channel=channel, item_ts=ts, event_ts=ts, item_has_links=True
             )
@@ -773,6 +781,8 @@ class LedgerBatch:
 
     def add(self, message: Mapping[str, Any], channel: ChannelContext, parents: ThreadParents) -> None:
         self.tally.messages += 1
+        if not message_ids_fit(message):
+            return  # no message of Slack's carries an id that long, and no column would keep it
         found = entries_for_message(message, channel, parents.parent_of(message))
         out = self.opted_out
         entries = [entry for entry in found if entry.user_id not in out and entry.counterpart not in out]

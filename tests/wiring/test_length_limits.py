@@ -229,3 +229,52 @@ def test_any_event_with_an_id_or_ts_longer_than_slacks_changes_nothing(
     assert driver.event(event).status == 200
 
     assert rows(db, InboundEvent) == [] and rows(db, Activity) == [] and rows(db, Channel) == []
+
+
+LONG_ID = "U" + "X" * (SLACK_ID + 8)  # no Slack id is that long, and no id column holds it
+
+
+def test_an_export_message_or_emoji_from_an_id_longer_than_slacks_changes_nothing(  # type: ignore[no-untyped-def]
+    deps, db: Database, tmp_path
+) -> None:
+    root = tmp_path / "export"
+    (root / "social").mkdir(parents=True)
+    (root / "channels.json").write_text(json.dumps([{"id": "C1", "name": "social"}]))
+    (root / "users.json").write_text(json.dumps([{"id": "U1", "name": "ana"}, {"id": "U2", "name": "ben"}]))
+    day = [
+        {"type": "message", "user": LONG_ID, "text": "<https://x.com/long/status/1>", "ts": "1795424400.000100"},
+        {
+            "type": "message",
+            "user": "U1",
+            "text": "<https://x.com/ana/status/1>",
+            "ts": "1795424401.000100",
+            "reactions": [{"name": "tada", "users": [LONG_ID, "U2"], "count": 2}],
+        },
+    ]
+    (root / "social" / "2026-11-23.json").write_text(json.dumps(day))
+
+    import_export(deps, root, "T0EXPORT1")
+
+    assert tally(db) == {(Kind.LINK, "U1", ""): 1, (Kind.LIKE, "U2", "U1"): 1}
+    assert [row.user_id for row in rows(db, Reaction)] == ["U2"]
+
+
+@pytest.mark.parametrize("listing", ["users.json", "channels.json"])
+def test_an_export_listing_an_id_longer_than_slacks_is_refused_naming_it(  # type: ignore[no-untyped-def]
+    deps, db: Database, tmp_path, listing: str
+) -> None:
+    from bot.services.export_import import ExportError
+
+    root = tmp_path / "export"
+    (root / "social").mkdir(parents=True)
+    channels = [{"id": "C1", "name": "social"}] + (
+        [{"id": LONG_ID, "name": "news"}] if listing == "channels.json" else []
+    )
+    users = [{"id": "U1", "name": "ana"}] + ([{"id": LONG_ID, "name": "long"}] if listing == "users.json" else [])
+    (root / "channels.json").write_text(json.dumps(channels))
+    (root / "users.json").write_text(json.dumps(users))
+    (root / "social" / "2026-11-23.json").write_text("[]")
+
+    with pytest.raises(ExportError, match=rf"{listing}: item 1's id is longer than any Slack id"):
+        import_export(deps, root, "T0EXPORT1")
+    assert rows(db, Member) == [] and rows(db, Channel) == []
