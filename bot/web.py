@@ -17,6 +17,7 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.slack.payload_shapes import payload_problem
 from bot.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,8 @@ class SlackWSGIApp:
             body.decode("utf-8")
         except UnicodeDecodeError:
             return "400 Bad Request", {"error": "body is not UTF-8"}
+        if problem := payload_problem(body, environ.get("CONTENT_TYPE", "")):
+            return "400 Bad Request", {"error": f"not a Slack payload: {problem}"}
         # Hand Bolt a fresh stream holding the bytes we consumed.
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))

@@ -1,0 +1,137 @@
+"""Refuse, at the edge, a signed request whose payload Slack could never have sent: wrong types where Bolt looks.
+
+Bolt builds its context from the body before any listener or error handler runs (a `team` that is a number
+raises there, a 500), and our listeners read Slack's documented shapes. A body with a list where Slack sends
+an object, or a number where it sends an id, is not a Slack payload: it gets a 400 and changes nothing.
+Only the fields Bolt and our listeners read are checked; anything else passes as it is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+# Keys that, when present, hold a string (or null) wherever they appear at the top of a payload.
+_TOP_STRINGS = ("type", "team_id", "api_app_id", "event_id", "enterprise_id", "trigger_id", "response_url", "token")
+_TOP_OBJECTS = ("team", "user", "channel", "container", "view", "enterprise", "event", "message")
+# The events we subscribe to, and the fields of each that hold strings.
+_EVENT_STRINGS = {
+    "message": ("subtype", "user", "channel", "ts", "thread_ts", "event_ts", "text", "channel_type", "bot_id"),
+    "reaction_added": ("user", "reaction", "item_user", "event_ts"),
+    "reaction_removed": ("user", "reaction", "item_user", "event_ts"),
+    "member_joined_channel": ("user", "channel", "channel_type", "inviter", "team"),
+    "app_home_opened": ("user", "channel", "tab"),
+}
+_MESSAGE_STRINGS = ("subtype", "user", "ts", "thread_ts", "text", "bot_id", "parent_user_id", "deleted_ts")
+_LISTS = ("blocks", "attachments", "files", "authorizations", "actions")
+
+
+def payload_problem(body: bytes, content_type: str) -> str | None:
+    """Say what is wrong with the payload's shape, or None if Bolt and our listeners can read it."""
+    text = body.decode("utf-8")
+    try:
+        payload = _parse_like_bolt(text, content_type)
+    except ValueError:
+        return "the body is not valid JSON"
+    if not isinstance(payload, dict):
+        return "the payload is not a JSON object"
+    return _top_problem(payload)
+
+
+def _parse_like_bolt(text: str, content_type: str) -> Any:
+    """Read the body the way slack_bolt.request.internals.parse_body does."""
+    if not text:
+        return {}
+    if content_type.split(";")[0].strip() == "application/json" or text.startswith("{"):
+        return json.loads(text)
+    if "payload" in text:
+        payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
+        return {} if payload is None else json.loads(payload)
+    return {}  # a slash command's form: every value is a string
+
+
+def _wrong(container: Mapping[str, Any], keys: tuple[str, ...], kind: type | tuple[type, ...]) -> str | None:
+    for key in keys:
+        value = container.get(key)
+        if value is not None and not isinstance(value, kind):
+            return key
+    return None
+
+
+def _top_problem(payload: dict[str, Any]) -> str | None:
+    if key := _wrong(payload, _TOP_STRINGS, str):
+        return f"{key} is not a string"
+    if key := _wrong(payload, _TOP_OBJECTS, dict):
+        return f"{key} is not an object"
+    if "actions" in payload and not (isinstance(payload["actions"], list) and payload["actions"]):
+        return "actions is not a list of actions"  # Bolt reads the first one
+    if key := next((k for k in ("view", "event") if k in payload and not isinstance(payload[k], dict)), None):
+        return f"{key} is not an object"
+    if key := _wrong(payload, _LISTS, list):
+        return f"{key} is not a list"
+    if any(not isinstance(item, dict) for name in _LISTS for item in payload.get(name) or []):
+        return "a list holds something other than objects"
+    for name in ("user", "team", "channel", "container", "view"):
+        if isinstance(payload.get(name), dict) and (key := _wrong(payload[name], ("id", "team_id"), str)):
+            return f"{name}.{key} is not a string"
+    if key := _wrong(payload, ("event_time",), (int, float)):
+        return f"{key} is not a number"
+    for action in payload.get("actions") or []:
+        if key := _wrong(action, ("action_id", "block_id", "value", "type"), str):
+            return f"actions.{key} is not a string"
+    if isinstance(payload.get("view"), dict) and (problem := _view_problem(payload["view"])):
+        return problem
+    if isinstance(payload.get("event"), dict):
+        return _event_problem(payload["event"])
+    if payload.get("type") == "event_callback":
+        return "event_callback without an event"
+    return None
+
+
+def _view_problem(view: dict[str, Any]) -> str | None:
+    if key := _wrong(view, ("callback_id", "private_metadata", "external_id", "hash"), str):
+        return f"view.{key} is not a string"
+    state = view.get("state")
+    if state is None:
+        return None
+    if not isinstance(state, dict) or not isinstance(state.get("values", {}), dict):
+        return "view.state is not an object of values"
+    for block in state.get("values", {}).values():
+        if not isinstance(block, dict) or any(not isinstance(element, dict) for element in block.values()):
+            return "view.state.values is not an object of objects"
+        for element in block.values():
+            if _wrong(element, ("value", "type"), str) or _wrong(element, ("selected_option",), dict):
+                return "a view input's value has the wrong type"
+            option = element.get("selected_option")
+            if isinstance(option, dict) and _wrong(option, ("value",), str):
+                return "a selected option's value is not a string"
+    return None
+
+
+def _event_problem(event: dict[str, Any]) -> str | None:
+    kind = event.get("type")
+    if not isinstance(kind, str):
+        return "event.type is not a string"
+    if key := _wrong(event, ("user", "channel", "team"), (str, dict)):  # Bolt reads these as an id or an object
+        return f"event.{key} is neither an id nor an object"
+    if key := _wrong(event, _EVENT_STRINGS.get(kind, ()), str):
+        return f"event.{key} is not a string"
+    if kind.startswith("reaction_"):
+        item = event.get("item")
+        if item is not None and (not isinstance(item, dict) or _wrong(item, ("type", "channel", "ts"), str)):
+            return "event.item is not a message reference"
+    if kind == "message":
+        for name in ("message", "previous_message"):
+            inner = event.get(name)
+            if inner is None:
+                continue
+            if not isinstance(inner, dict):
+                return f"event.{name} is not an object"
+            if key := _wrong(inner, _MESSAGE_STRINGS, str):
+                return f"event.{name}.{key} is not a string"
+        for container in (event, *(event.get(n) for n in ("message", "previous_message") if event.get(n))):
+            if key := _wrong(container, ("blocks", "attachments", "files"), list):
+                return f"{key} is not a list"
+    return None
