@@ -9,9 +9,12 @@ Only the fields Bolt and our listeners read are checked; anything else passes as
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
+
+from bot.store.models import SLACK_ID
 
 # Keys that, when present, hold a string (or null) wherever they appear at the top of a payload.
 _TOP_STRINGS = ("type", "team_id", "api_app_id", "event_id", "enterprise_id", "trigger_id", "response_url", "token")
@@ -25,6 +28,9 @@ _EVENT_STRINGS = {
     "app_home_opened": ("user", "channel", "tab"),
 }
 _MESSAGE_STRINGS = ("subtype", "user", "ts", "thread_ts", "text", "bot_id", "parent_user_id", "deleted_ts")
+_ID_KEYS = ("team_id", "user_id", "channel_id", "enterprise_id", "api_app_id", "id", "user", "channel", "item_user")
+_SLACK_ID = re.compile(rf"[A-Za-z0-9_.-]{{0,{SLACK_ID}}}")
+EVENT_ID_LENGTH = 64  # InboundEvent.event_id
 _LISTS = ("blocks", "attachments", "files", "authorizations", "actions")
 
 
@@ -37,7 +43,19 @@ def payload_problem(body: bytes, content_type: str) -> str | None:
         return "the body is not valid JSON"
     if not isinstance(payload, dict):
         return "the payload is not a JSON object"
+    if _holds_nul(payload):
+        return "a value holds a NUL character"  # no Slack text does, and PostgreSQL refuses to store one
     return _top_problem(payload)
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _parse_like_bolt(text: str, content_type: str) -> Any:
@@ -49,7 +67,7 @@ def _parse_like_bolt(text: str, content_type: str) -> Any:
     if "payload" in text:
         payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
         return {} if payload is None else json.loads(payload)
-    return {}  # a slash command's form: every value is a string
+    return dict(parse_qsl(text, keep_blank_values=True))  # a slash command's form: every value is a string
 
 
 def _wrong(container: Mapping[str, Any], keys: tuple[str, ...], kind: type | tuple[type, ...]) -> str | None:
@@ -60,7 +78,26 @@ def _wrong(container: Mapping[str, Any], keys: tuple[str, ...], kind: type | tup
     return None
 
 
+def _long_id(container: Any, prefix: str = "") -> str | None:
+    """An id no Slack id looks like (too long for our columns, control characters): a key that holds one."""
+    if not isinstance(container, dict):
+        return None
+    for key in _ID_KEYS:
+        value = container.get(key)
+        if isinstance(value, str) and not _SLACK_ID.fullmatch(value):
+            return prefix + key
+    return None
+
+
 def _top_problem(payload: dict[str, Any]) -> str | None:
+    for name in ("", "team", "user", "channel", "container", "event", "view"):
+        holder = payload if not name else payload.get(name)
+        if key := _long_id(holder, f"{name}." if name else ""):
+            return f"{key} is not a Slack id"
+    if isinstance(payload.get("event"), dict) and (key := _long_id(payload["event"].get("item"), "event.item.")):
+        return f"{key} is longer than a Slack id"
+    if isinstance(payload.get("event_id"), str) and len(payload["event_id"]) > EVENT_ID_LENGTH:
+        return "event_id is longer than Slack's"
     if key := _wrong(payload, _TOP_STRINGS, str):
         return f"{key} is not a string"
     if key := _wrong(payload, _TOP_OBJECTS, dict):

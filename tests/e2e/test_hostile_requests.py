@@ -206,6 +206,15 @@ BROKE_BOLT = {
         ).encode(),
         "application/x-www-form-urlencoded",
     ),
+    # PostgreSQL refused these (an id longer than its column, a NUL byte): the member got the apology.
+    "command from a user id longer than any Slack id": (
+        f"command=%2Fcoach&text=me&team_id=T0ACME001&channel_id=C0SOCIAL01&user_id={'U' * 400}".encode(),
+        "application/x-www-form-urlencoded",
+    ),
+    "command whose user id holds a NUL": (
+        b"command=%2Fcoach&text=backfill&team_id=T0ACME001&channel_id=C0SOCIAL01&user_id=%00",
+        "application/x-www-form-urlencoded",
+    ),
     "event that is a list": (
         json.dumps({"type": "event_callback", "team_id": "T0ACME001", "event_id": "Ev0H2", "event": []}).encode(),
         "application/json",
