@@ -234,3 +234,14 @@ def test_a_payload_slack_could_never_send_gets_a_400_and_changes_nothing(
     assert response.status == 400, response.body
     assert response.json()["error"].startswith("not a Slack payload: ")
     assert ledger_rows(db) == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="slack_bolt's parse_body reads any form body containing the text 'payload' as an interactivity payload, "
+    "finds none, and the command goes unhandled (404); fixing it means rewriting the body after our own signature "
+    "check (bot/web.py, issue 15's signature item)",
+)
+def test_a_command_whose_link_says_payload_is_answered(driver: SlackDriver) -> None:
+    response = driver.command("log post https://blog.example.com/payload-limits")
+    assert response.status == 200
