@@ -16,16 +16,19 @@ import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import make_url
 
+from bot.app import SORRY
 from bot.store.database import Database
 from tests.e2e.tcp_proxy import TcpProxy
 from tests.e2e.test_crash_recovery import Delivery, link_deliveries, report_posts
 from tests.e2e.web_process import WebProcess, deliver, free_port, run_procfile, subprocess_env
-from tests.slack_requests import SIGNING_SECRET
-from tests.slack_stub import SlackStub
+from tests.slack_events import ANA
+from tests.slack_requests import SIGNING_SECRET, sign
+from tests.slack_stub import TEAM_ID, SlackStub
 
 BEFORE, DURING = 12, 12  # deliveries acknowledged before the outage, and sent while it lasts
 HEALTH_WITHIN = 3.0  # seconds for /healthz to say 503 once the database is gone (and 200 once it is back)
@@ -44,6 +47,25 @@ def health(url: str) -> tuple[int | str, float]:
     except (urllib.error.URLError, OSError) as error:
         status = type(error).__name__
     return status, time.monotonic() - started
+
+
+def command(url: str, text: str) -> tuple[int | str, str]:
+    """POST a signed `/coach text` from ANA: the status and the ephemeral text the bot answered with."""
+    body = urlencode(
+        {"command": "/coach", "text": text, "team_id": TEAM_ID, "channel_id": "C0SOCIAL01", "user_id": ANA}
+    ).encode()
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": sign(body, timestamp),
+    }
+    request = urllib.request.Request(url + "/slack/events", data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"{}").get("text", "")
+    except urllib.error.HTTPError as error:
+        return error.code, ""
 
 
 def counted_posts(env: dict[str, str], deliveries: list[Delivery]) -> dict[str, int] | str:
@@ -102,6 +124,8 @@ def test_a_database_outage_gets_503s_and_every_resent_event_counts_once_after_it
         answers = [deliver(web.url, d.body) for d in during]
         assert answers == [503] * DURING, f"during the outage: {Counter(answers)}"
         assert health(web.url)[0] == 503
+        status, said = command(web.url, "me")
+        assert status == 200 and said == SORRY, (status, said)  # a person gets a kind answer, not an error page
 
         proxy.restore()
         deadline = time.monotonic() + RECOVER_WITHIN
