@@ -31,6 +31,7 @@ _MESSAGE_STRINGS = ("subtype", "user", "ts", "thread_ts", "text", "bot_id", "par
 _ID_KEYS = ("team_id", "user_id", "channel_id", "enterprise_id", "api_app_id", "id", "user", "channel", "item_user")
 _SLACK_ID = re.compile(rf"[A-Za-z0-9_.-]{{0,{SLACK_ID}}}")
 EVENT_ID_LENGTH = 64  # InboundEvent.event_id
+_INTERACTIONS = ("block_actions", "view_submission", "view_closed", "shortcut", "message_action")
 _LISTS = ("blocks", "attachments", "files", "authorizations", "actions")
 
 
@@ -43,19 +44,7 @@ def payload_problem(body: bytes, content_type: str) -> str | None:
         return "the body is not valid JSON"
     if not isinstance(payload, dict):
         return "the payload is not a JSON object"
-    if _holds_nul(payload):
-        return "a value holds a NUL character"  # no Slack text does, and PostgreSQL refuses to store one
     return _top_problem(payload)
-
-
-def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
-    return False
 
 
 def _parse_like_bolt(text: str, content_type: str) -> Any:
@@ -113,6 +102,10 @@ def _top_problem(payload: dict[str, Any]) -> str | None:
     for name in ("user", "team", "channel", "container", "view"):
         if isinstance(payload.get(name), dict) and (key := _wrong(payload[name], ("id", "team_id"), str)):
             return f"{name}.{key} is not a string"
+    if payload.get("type") in _INTERACTIONS and not (
+        isinstance(payload.get("user"), dict) and payload["user"].get("id")
+    ):
+        return "an interaction without the user who acted"
     if key := _wrong(payload, ("event_time",), (int, float)):
         return f"{key} is not a number"
     for action in payload.get("actions") or []:
