@@ -194,6 +194,11 @@ BROKE_BOLT = {
         ).encode(),
         "application/json",
     ),
+    "block actions whose actions are null": (
+        b"payload="
+        + quote(json.dumps({"type": "block_actions", "user": {"id": "U0ANA00001"}, "actions": None})).encode(),
+        "application/x-www-form-urlencoded",
+    ),
     # And these reached a listener that could not read them.
     "nudge button pressed by a user that is a string": (
         b"payload="
@@ -215,6 +220,13 @@ BROKE_BOLT = {
     ),
     "command whose user id holds a NUL": (
         b"command=%2Fcoach&text=backfill&team_id=T0ACME001&channel_id=C0SOCIAL01&user_id=%00",
+        "application/x-www-form-urlencoded",
+    ),
+    "nudge button pressed by nobody": (
+        b"payload="
+        + quote(
+            json.dumps({"type": "block_actions", "user": {"id": None}, "actions": [{"action_id": "nudge_stop"}]})
+        ).encode(),
         "application/x-www-form-urlencoded",
     ),
     "event that is a list": (
