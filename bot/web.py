@@ -24,6 +24,7 @@ from slack_bolt.request import BoltRequest
 from slack_bolt.request.internals import build_context
 from slack_sdk.signature import SignatureVerifier
 
+from bot.slack.payload_shapes import payload_problem
 from bot.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -123,15 +124,18 @@ class SlackWSGIApp:
             return UNAUTHORIZED
         try:
             request = _bolt_request(body, environ)
-        except Exception:  # whatever the body makes the parser raise, it is not a Slack payload
+        except Exception as error:  # whatever the body makes the parser raise, it is not a Slack payload
             # Bolt reads the body's fields while it builds the request: a signed body of the wrong shape
             # (`[]`, a team that is a number, JSON nested past the recursion limit) fails there, outside any
-            # listener and its error handler.
-            log.info("refused a signed request whose body does not parse", exc_info=True)
+            # listener and its error handler. No traceback: a hostile sender must not fill the log.
+            log.info("refused a signed request whose body does not parse (%s)", type(error).__name__)
             return UNPARSEABLE
         if not body or not isinstance(request.body, dict) or not request.body:
             log.info("refused a signed request with an empty body, or one that is not an object")
             return UNPARSEABLE
+        if problem := payload_problem(request.body):
+            log.info("refused a signed request of a shape Slack never sends: %s", problem)
+            return "400 Bad Request", {"error": f"not a Slack payload: {problem}"}
         return request
 
 
