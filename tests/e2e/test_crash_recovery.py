@@ -17,17 +17,14 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-
-import pytest
 
 from bot.coach.kinds import Kind
 from bot.store.database import Database
-from tests.e2e.web_process import REQUEST_TIMEOUT, ROOT, WebProcess, deliver, free_port, run_procfile, subprocess_env
+from tests.e2e.web_process import REQUEST_TIMEOUT, ROOT, WebProcess, deliver, subprocess_env
 from tests.slack_events import ANA, BEN, CARLA, DAN, ledger, message, rich_text
-from tests.slack_requests import SIGNING_SECRET, SlackDriver
+from tests.slack_requests import SlackDriver
 from tests.slack_stub import TEAM_ID, SlackStub
 
 MEMBERS = (ANA, BEN, CARLA, DAN)
@@ -181,28 +178,6 @@ def report_posts(env: dict[str, str]) -> dict[str, int] | str:
     if done.returncode != 0:
         return f"exit {done.returncode}: {done.stderr.strip()}"
     return {member["user_id"]: member["posts"] for member in json.loads(done.stdout)["members"]}
-
-
-@pytest.fixture
-def web(db: Database, database_url: str, slack: SlackStub, tmp_path: Path) -> Iterator[WebProcess]:
-    """The Procfile's web process on the test database (released first, as the platform does), not yet started.
-
-    It depends on `db` so that every process in its group is gone before `db` empties the tables for the
-    next test.
-    """
-    env = subprocess_env(
-        PORT=str(free_port()),
-        DATABASE_URL=database_url,
-        SLACK_API_URL=slack.url,
-        SLACK_BOT_TOKEN="xoxb-0000000000-test-token",
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-    )
-    run_procfile("release", env)
-    process = WebProcess(env, tmp_path)
-    try:
-        yield process
-    finally:
-        process.stop()
 
 
 def test_every_acknowledged_event_counts_once_after_the_web_process_is_killed_mid_burst(

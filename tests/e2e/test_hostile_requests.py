@@ -16,8 +16,6 @@ import urllib.error
 import urllib.request
 import warnings
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -38,8 +36,8 @@ from bot.store.models import (
     RollupTotals,
 )
 from tests.e2e.hostile import Hostile, commands, events, interactions
-from tests.e2e.web_process import REQUEST_TIMEOUT, WebProcess, free_port, run_procfile, subprocess_env
-from tests.slack_requests import SIGNING_SECRET, SlackDriver, sign
+from tests.e2e.web_process import WebProcess, deliver
+from tests.slack_requests import SlackDriver
 from tests.slack_stub import SlackStub
 
 LEDGER = (Activity, Reaction, RollupTotals, RollupCounterpart, RollupDay, RollupHour, RollupReceivedPair)
@@ -116,41 +114,6 @@ def test_hostile_event_bodies(send: Send, hostile: Hostile) -> None:
 # -- over HTTP, to the Procfile's web process ----------------------------------------------------
 
 
-def post(url: str, hostile: Hostile) -> int | str:
-    timestamp = str(int(time.time()))
-    headers = {
-        "Content-Type": hostile.content_type,
-        "X-Slack-Request-Timestamp": timestamp,
-        "X-Slack-Signature": sign(hostile.body, timestamp),
-    }
-    request = urllib.request.Request(url + "/slack/events", data=hostile.body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:
-            response.read()
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except (urllib.error.URLError, OSError) as error:
-        return type(error).__name__
-
-
-@pytest.fixture
-def web(db: Database, database_url: str, slack: SlackStub, tmp_path: Path) -> Iterator[WebProcess]:
-    env = subprocess_env(
-        PORT=str(free_port()),
-        DATABASE_URL=database_url,
-        SLACK_API_URL=slack.url,
-        SLACK_BOT_TOKEN="xoxb-0000000000-test-token",
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-    )
-    run_procfile("release", env)
-    process = WebProcess(env, tmp_path)
-    try:
-        yield process
-    finally:
-        process.stop()
-
-
 def test_the_web_process_answers_hostile_requests_without_a_5xx_and_stays_up(web: WebProcess, db: Database) -> None:
     malformed = st.one_of(commands(), interactions(), events()).filter(lambda h: h.malformed)
     with warnings.catch_warnings():  # drawn outside @given on purpose: one web process for the whole batch
@@ -161,7 +124,7 @@ def test_the_web_process_answers_hostile_requests_without_a_5xx_and_stays_up(web
         answers = Counter()
         failed = []
         for hostile in batch:
-            status = post(web.url, hostile)
+            status = deliver(web.url, hostile.body, content_type=hostile.content_type)
             answers[status] += 1
             if not isinstance(status, int) or status >= 500:
                 failed.append((status, hostile))

@@ -142,11 +142,19 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
         os.killpg(pgid, sig)
 
 
-def deliver(url: str, body: bytes, *, retry_num: int | None = None, retry_reason: str = "") -> int | str:
-    """POST one signed Events API delivery: the HTTP status, or why no answer came ("ConnectionRefusedError")."""
+def deliver(
+    url: str,
+    body: bytes,
+    *,
+    retry_num: int | None = None,
+    retry_reason: str = "",
+    content_type: str = "application/json",
+) -> int | str:
+    """POST one signed request (an Events API delivery unless `content_type` says a form): the HTTP status,
+    or why no answer came ("ConnectionRefusedError")."""
     timestamp = str(int(time.time()))
     headers = {
-        "Content-Type": "application/json",
+        "Content-Type": content_type,
         "X-Slack-Request-Timestamp": timestamp,
         "X-Slack-Signature": sign(body, timestamp),
     }
