@@ -47,23 +47,36 @@ def _wait_for(url: str, process: subprocess.Popen, seconds: float = 30.0) -> Non
     raise AssertionError(f"{url} never answered")
 
 
-@pytest.fixture(params=["procfile-web", "python-m-bot-serve"])
-def server(request, database_url: str, slack: SlackStub, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    port = _free_port()
-    env = {
+def _web_env(port: int, database_url: str, **values: str) -> dict[str, str]:
+    """The environment a web process runs with here: this virtualenv first on PATH, one worker, and `values`."""
+    return {
         "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
         "PORT": str(port),
         "WEB_CONCURRENCY": "1",
         "DATABASE_URL": database_url,
-        "SLACK_API_URL": slack.url,
-        "SLACK_BOT_TOKEN": "xoxb-0000000000-test-token",
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "LOG_LEVEL": "WARNING",
+        **values,
     }
-    if request.param == "procfile-web":
-        command = ["bash", "-c", "exec " + _procfile("web").replace("0.0.0.0", "127.0.0.1")]
-    else:
-        command = [sys.executable, "-m", "bot", "serve", "--port", str(port)]
+
+
+def _web_command(process: str, port: int) -> list[str]:
+    """The Procfile's web line (on the loopback), or `python -m bot serve`."""
+    if process == "procfile-web":
+        return ["bash", "-c", "exec " + _procfile("web").replace("0.0.0.0", "127.0.0.1")]
+    return [sys.executable, "-m", "bot", "serve", "--port", str(port)]
+
+
+@pytest.fixture(params=["procfile-web", "python-m-bot-serve"])
+def server(request, database_url: str, slack: SlackStub, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    port = _free_port()
+    env = _web_env(
+        port,
+        database_url,
+        SLACK_API_URL=slack.url,
+        SLACK_BOT_TOKEN="xoxb-0000000000-test-token",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        LOG_LEVEL="WARNING",
+    )
+    command = _web_command(request.param, port)
     process = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
     try:
         _wait_for(f"http://127.0.0.1:{port}/healthz", process)
@@ -139,18 +152,10 @@ def test_gunicorn_answers_unsigned_garbage_with_a_4xx(server: str) -> None:
 def test_http_mode_without_a_signing_secret_refuses_to_start(process: str, database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """SLACK_APP_TOKEN set, SLACK_SIGNING_SECRET not: it used to serve, and answer 200 to anyone."""
     port = _free_port()
-    env = {
-        "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "1",
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": "xoxb-0000000000-test-token",
-        "SLACK_APP_TOKEN": "xapp-1-A0MORESOC1-test",
-    }
-    if process == "procfile-web":
-        command = ["bash", "-c", "exec " + _procfile("web").replace("0.0.0.0", "127.0.0.1")]
-    else:
-        command = [sys.executable, "-m", "bot", "serve", "--port", str(port)]
+    env = _web_env(
+        port, database_url, SLACK_BOT_TOKEN="xoxb-0000000000-test-token", SLACK_APP_TOKEN="xapp-1-A0MORESOC1-test"
+    )
+    command = _web_command(process, port)
     result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "SLACK_SIGNING_SECRET" in result.stderr and "Signing Secret" in result.stderr
@@ -161,17 +166,15 @@ def test_the_web_process_at_debug_logs_no_note_token_or_secret(database_url: str
     """LOG_LEVEL=DEBUG as an operator sets it to chase a problem: the bot's lines, none of Slack's payloads."""
     note, token = "secret-note-text", "xoxb-0000000000-test-token"
     port = _free_port()
-    env = {
-        "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "1",
-        "DATABASE_URL": database_url,
-        "SLACK_API_URL": slack.url,
-        "SLACK_BOT_TOKEN": token,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "LOG_LEVEL": "DEBUG",
-    }
-    command = ["bash", "-c", "exec " + _procfile("web").replace("0.0.0.0", "127.0.0.1")]
+    env = _web_env(
+        port,
+        database_url,
+        SLACK_API_URL=slack.url,
+        SLACK_BOT_TOKEN=token,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        LOG_LEVEL="DEBUG",
+    )
+    command = _web_command("procfile-web", port)
     process = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
     try:
         _wait_for(f"http://127.0.0.1:{port}/healthz", process)
